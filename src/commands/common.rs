@@ -1,0 +1,257 @@
+//! Pieces every training command shares: the prepared run (data, splits, model), summary facts,
+//! the weights metadata, the step history and the loss-curve plot.
+
+use std::io::Write;
+
+use serde_json::{Map, Value, json};
+
+use crate::config::{DataConfig, ModelConfig};
+use crate::data::{self, Dataset, Splits, Target, Task};
+use crate::nn::Mlp;
+use crate::report::plot::{Panel, Scale, Series};
+use crate::train::{Control, EpochReport, Observer, StepReport};
+
+/// Data loaded and split, and the model to train on it.
+pub struct Prepared {
+    pub dataset: Dataset,
+    pub splits: Splits,
+    pub model: Mlp,
+}
+
+/// Load the dataset, split and standardise it, and build (or load) the model.
+pub fn prepare(data: &DataConfig, model: &ModelConfig, seed: u64) -> anyhow::Result<Prepared> {
+    let dataset = data::source::load(&data.spec(seed))?;
+    let splits = data::split(&dataset, data.val_split, data.shuffle, seed)?;
+    let outputs = match dataset.task() {
+        Task::Classify => dataset.n_classes(),
+        Task::Regress => 1,
+    };
+    let model = model.build(dataset.n_features(), outputs, seed)?;
+    Ok(Prepared {
+        dataset,
+        splits,
+        model,
+    })
+}
+
+/// Dataset facts for summary.json.
+pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> Value {
+    let classes = match &ds.y {
+        Target::Classes { names, .. } => json!(names),
+        Target::Values(_) => Value::Null,
+    };
+    json!({
+        "name": ds.name,
+        "task": ds.task(),
+        "samples": ds.n_samples(),
+        "features": ds.n_features(),
+        "classes": ds.n_classes(),
+        "class_names": classes,
+        "train_rows": splits.train.len(),
+        "val_rows": splits.val.len(),
+        "standardization": {"mean": splits.standardizer.mean, "std": splits.standardizer.std},
+    })
+}
+
+/// Model facts for summary.json.
+pub fn model_facts(model: &Mlp, cfg: &ModelConfig) -> Value {
+    json!({
+        "sizes": model.sizes(),
+        "activation": model.activation.name(),
+        "init_scheme": cfg.init_scheme,
+        "init_from": cfg.init,
+        "parameters": model.n_params(),
+    })
+}
+
+/// Metadata stored beside the weights: enough to rebuild the model and its input scaling.
+pub fn weights_metadata(model: &Mlp, ds: &Dataset, splits: &Splits) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("format".into(), json!("pt"));
+    m.insert(
+        "lrtool_version".into(),
+        json!(env!("CARGO_PKG_VERSION")),
+    );
+    m.insert(
+        "sizes".into(),
+        json!(model
+            .sizes()
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+    );
+    m.insert("activation".into(), json!(model.activation.name()));
+    m.insert("task".into(), json!(ds.task()));
+    if let Target::Classes { names, .. } = &ds.y {
+        m.insert("class_names".into(), json!(names));
+    }
+    m.insert("feature_names".into(), json!(ds.feature_names));
+    m.insert("feature_mean".into(), json!(splits.standardizer.mean));
+    m.insert("feature_std".into(), json!(splits.standardizer.std));
+    m
+}
+
+/// Keeps every step report (capacity reserved up front) for plots and summaries.
+pub struct History {
+    pub steps: Vec<StepReport>,
+    pub epochs: Vec<EpochReport>,
+}
+
+impl History {
+    pub fn with_capacity(steps: usize) -> History {
+        History {
+            steps: Vec::with_capacity(steps),
+            epochs: Vec::new(),
+        }
+    }
+}
+
+impl Observer for History {
+    fn on_step(&mut self, r: &StepReport, _m: &Mlp) -> anyhow::Result<Control> {
+        self.steps.push(r.clone());
+        Ok(Control::Continue)
+    }
+    fn on_epoch(&mut self, r: &EpochReport, _m: &Mlp) -> anyhow::Result<Control> {
+        self.epochs.push(r.clone());
+        Ok(Control::Continue)
+    }
+}
+
+/// Name of the quality metric column for a task.
+pub fn metric_name(task: Task) -> &'static str {
+    match task {
+        Task::Classify => "acc",
+        Task::Regress => "r2",
+    }
+}
+
+/// Loss per step and per epoch (train, validation) above, the metric per epoch below.
+pub fn loss_curves_svg(history: &History, task: Task, steps_per_epoch: usize) -> anyhow::Result<String> {
+    let spe = steps_per_epoch.max(1) as f64;
+    let step_loss = Series {
+        label: "mini-batch loss".into(),
+        points: history
+            .steps
+            .iter()
+            .map(|s| ((s.step + 1) as f64 / spe, s.loss))
+            .collect(),
+    };
+    let epoch_series = |label: &str, f: &dyn Fn(&EpochReport) -> Option<f64>| Series {
+        label: label.into(),
+        points: history
+            .epochs
+            .iter()
+            .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
+            .collect(),
+    };
+    let metric = metric_name(task);
+    let loss_name = match task {
+        Task::Classify => "cross-entropy",
+        Task::Regress => "mean squared error",
+    };
+    let panels = [
+        Panel {
+            title: "Loss".into(),
+            x_label: "epoch".into(),
+            y_label: loss_name.into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Log10,
+            series: vec![
+                step_loss,
+                epoch_series("train (epoch mean)", &|e| Some(e.train_loss)),
+                epoch_series("validation", &|e| e.val_loss),
+            ],
+            markers: vec![],
+            y_range: None,
+        },
+        Panel {
+            title: format!("Quality ({})", if metric == "acc" { "accuracy" } else { "R²" }),
+            x_label: "epoch".into(),
+            y_label: metric.into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            series: vec![
+                epoch_series(&format!("train_{metric}"), &|e| Some(e.train_metric)),
+                epoch_series(&format!("val_{metric}"), &|e| e.val_metric),
+            ],
+            markers: vec![],
+            y_range: None,
+        },
+    ];
+    crate::report::plot::render_svg(&panels, 900, 340)
+}
+
+/// The LR (and momentum, when it moves) per step.
+pub fn lr_svg(history: &History) -> anyhow::Result<String> {
+    let lr = Series {
+        label: "lr".into(),
+        points: history
+            .steps
+            .iter()
+            .map(|s| (s.step as f64, s.lr))
+            .collect(),
+    };
+    let mut panels = vec![Panel {
+        title: "Learning rate".into(),
+        x_label: "step".into(),
+        y_label: "lr".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series: vec![lr],
+        markers: vec![],
+        y_range: None,
+    }];
+    let first = history.steps.first().map(|s| s.momentum);
+    if history.steps.iter().any(|s| Some(s.momentum) != first) {
+        panels.push(Panel {
+            title: "Momentum".into(),
+            x_label: "step".into(),
+            y_label: "momentum / β1".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            series: vec![Series {
+                label: "momentum".into(),
+                points: history
+                    .steps
+                    .iter()
+                    .map(|s| (s.step as f64, s.momentum))
+                    .collect(),
+            }],
+            markers: vec![],
+            y_range: None,
+        });
+    }
+    crate::report::plot::render_svg(&panels, 900, 300)
+}
+
+/// Pretty JSON with a final newline.
+pub fn json_text(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON");
+    s.push('\n');
+    s
+}
+
+/// Write to stdout, treating a closed pipe (`| head`) as the end rather than a failure.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// A number for people: 4 significant digits, or "–" when missing.
+pub fn fmt_num(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => {
+            if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+                format!("{v:.3e}")
+            } else {
+                format!("{v:.4}")
+            }
+        }
+        Some(v) => format!("{v}"),
+        None => "–".into(),
+    }
+}

@@ -1,0 +1,207 @@
+//! `lrtool train`: train under a schedule, then write the final weights, the summary and plots.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use serde_json::json;
+
+use crate::cli::TrainArgs;
+use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
+use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
+use crate::data::{Batcher, Task};
+use crate::observers::{CsvLog, EpochColumns, Progress};
+use crate::output::OutDir;
+use crate::schedule::Schedule;
+use crate::train::{self, End, FitSettings, Observer};
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let data_cfg = DataConfig::from_args(&args.data)?;
+    let model_cfg = ModelConfig::from_args(&args.model)?;
+    let optim_cfg = OptimConfig::from_args(&args.optim)?;
+    let run_cfg = RunConfig::from_args(&args.run)?;
+    let out_cfg = OutputConfig::from_args(&args.output, "train");
+    let schedule = Schedule::Constant { lr: run_cfg.lr };
+
+    let common::Prepared {
+        dataset,
+        splits,
+        mut model,
+    } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
+    let task = dataset.task();
+    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train")?;
+
+    let mut batcher = Batcher::new(
+        &splits.train,
+        run_cfg.batch_size,
+        data_cfg.shuffle,
+        run_cfg.seed,
+    );
+    let steps_per_epoch = batcher.steps_per_epoch();
+    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
+    let mut optimizer = optim_cfg.build(&model);
+    let mut log = CsvLog::new(
+        out.create("steps.csv")?,
+        out.create("epochs.csv")?,
+        EpochColumns(task),
+        None,
+    )?;
+    let mut history = History::with_capacity(total_steps as usize);
+    let mut progress = Progress::new(total_steps, out_cfg.quiet || out_cfg.json);
+    let outcome = {
+        let mut observers: [&mut dyn Observer; 3] = [&mut log, &mut history, &mut progress];
+        train::fit(
+            &mut model,
+            &mut optimizer,
+            &schedule,
+            &splits,
+            &mut batcher,
+            FitSettings {
+                epochs: run_cfg.epochs,
+                max_steps: None,
+                validate: true,
+            },
+            &mut observers,
+        )?
+    };
+    drop(log);
+
+    let metric = metric_name(task);
+    let last = outcome.epochs.last();
+    let best = outcome
+        .epochs
+        .iter()
+        .filter(|e| e.val_loss.is_some())
+        .min_by(|a, b| a.val_loss.partial_cmp(&b.val_loss).unwrap_or(std::cmp::Ordering::Equal));
+    let status = match &outcome.end {
+        End::Completed => json!({"status": "completed"}),
+        End::Stopped { reason } => json!({"status": "stopped", "reason": reason}),
+        End::NonFinite { step, lr, loss } => {
+            json!({"status": "diverged", "step": step, "lr": lr, "loss": loss.to_string()})
+        }
+    };
+    let epoch_json = |e: Option<&train::EpochReport>| {
+        e.map(|e| {
+            json!({
+                "epoch": e.epoch,
+                "train_loss": e.train_loss,
+                format!("train_{metric}"): e.train_metric,
+                "val_loss": e.val_loss,
+                format!("val_{metric}"): e.val_metric,
+            })
+        })
+    };
+    let mut files = vec!["steps.csv", "epochs.csv"];
+    if !matches!(outcome.end, End::NonFinite { .. }) {
+        let meta = common::weights_metadata(&model, &dataset, &splits);
+        out.write_atomic("model.safetensors", &crate::weights::to_bytes(&model, &meta))?;
+        files.push("model.safetensors");
+    }
+    out.write_atomic(
+        "loss.svg",
+        common::loss_curves_svg(&history, task, steps_per_epoch)?.as_bytes(),
+    )?;
+    out.write_atomic("lr.svg", common::lr_svg(&history)?.as_bytes())?;
+    files.extend(["loss.svg", "lr.svg", "summary.json", "timing.json"]);
+    let summary = json!({
+        "lrtool_version": env!("CARGO_PKG_VERSION"),
+        "command": "train",
+        "config": {
+            "data": data_cfg,
+            "model": model_cfg,
+            "optimizer": optim_cfg,
+            "schedule": schedule,
+            "run": run_cfg,
+        },
+        "dataset": common::dataset_facts(&dataset, &splits),
+        "model": common::model_facts(&model, &model_cfg),
+        "steps_per_epoch": steps_per_epoch,
+        "result": {
+            "end": status,
+            "steps": outcome.steps,
+            "epochs_completed": outcome.epochs.len(),
+            "final": epoch_json(last),
+            "best_val_loss": epoch_json(best),
+        },
+        "files": files,
+    });
+    out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
+    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
+    let timing = json!({
+        "note": "wall-clock measurements; every other output file is identical for the same command and seed",
+        "total_seconds": started.elapsed().as_secs_f64(),
+        "fit_seconds": outcome.seconds,
+        "epoch_seconds": outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
+        "train_samples_per_second": rows_seen as f64 / outcome.seconds.max(1e-9),
+    });
+    out.write_atomic("timing.json", json_text(&timing).as_bytes())?;
+
+    if out_cfg.json {
+        print_stdout(&json_text(&summary))?;
+    } else if !out_cfg.quiet {
+        let mut text = format!(
+            "lrtool train: {} ({} rows × {} features, {}; {} train / {} val), MLP {} {}, {} lr {}, {} epochs × {} steps\n",
+            dataset.name,
+            dataset.n_samples(),
+            dataset.n_features(),
+            match task {
+                Task::Classify => format!("{} classes", dataset.n_classes()),
+                Task::Regress => "regression".into(),
+            },
+            splits.train.len(),
+            splits.val.len(),
+            model.sizes().iter().map(usize::to_string).collect::<Vec<_>>().join("-"),
+            model.activation.name(),
+            optim_cfg.name(),
+            run_cfg.lr,
+            run_cfg.epochs,
+            steps_per_epoch,
+        );
+        text.push_str(&format!(
+            "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+            "epoch",
+            "train_loss",
+            format!("train_{metric}"),
+            "val_loss",
+            format!("val_{metric}")
+        ));
+        let n = outcome.epochs.len();
+        for (i, e) in outcome.epochs.iter().enumerate() {
+            // first, every tenth and the last few epochs
+            if i == 0 || i + 3 >= n || (i + 1) % 10 == 0 {
+                text.push_str(&format!(
+                    "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+                    e.epoch,
+                    fmt_num(Some(e.train_loss)),
+                    fmt_num(Some(e.train_metric)),
+                    fmt_num(e.val_loss),
+                    fmt_num(e.val_metric)
+                ));
+            }
+        }
+        if let Some(b) = best {
+            text.push_str(&format!(
+                "best validation loss {} at epoch {} (val_{metric} {})\n",
+                fmt_num(b.val_loss),
+                b.epoch,
+                fmt_num(b.val_metric)
+            ));
+        }
+        text.push_str(&format!(
+            "wrote {}: {} ({:.2} s, {:.0} samples/s)\n",
+            out.path().display(),
+            files.join(", "),
+            started.elapsed().as_secs_f64(),
+            rows_seen as f64 / outcome.seconds.max(1e-9)
+        ));
+        print_stdout(&text)?;
+    }
+    if let End::NonFinite { step, lr, loss } = outcome.end {
+        bail!(
+            "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}); the logs in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
+            step as usize / steps_per_epoch + 1,
+            out.path().display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! Validated run configuration: clap's flag groups become typed, checked values once, and every
+//! check names its flag. Also expands `--config FILE.json` into flags (command-line flags win).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::{Cli, DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs};
+use crate::data::Task;
+use crate::data::source::DataSpec;
+use crate::nn::{Activation, InitScheme, Mlp};
+use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
+use crate::{input_bail, input_err};
+
+/// Where the data comes from and how it is split.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataConfig {
+    pub dataset: String,
+    pub labels: Option<PathBuf>,
+    pub target: Option<String>,
+    pub task: Option<Task>,
+    pub samples: Option<usize>,
+    pub noise: Option<f64>,
+    pub val_split: f64,
+    pub shuffle: bool,
+}
+
+impl DataConfig {
+    pub fn from_args(a: &DataArgs) -> anyhow::Result<DataConfig> {
+        if !(a.val_split.is_finite() && (0.0..1.0).contains(&a.val_split)) {
+            input_bail!("--val-split {}: must be at least 0 and below 1", a.val_split);
+        }
+        Ok(DataConfig {
+            dataset: a.dataset.clone(),
+            labels: a.labels.clone(),
+            target: a.target.clone(),
+            task: a.task,
+            samples: a.samples,
+            noise: a.noise,
+            val_split: a.val_split,
+            shuffle: !a.no_shuffle,
+        })
+    }
+
+    /// The loader's view of this configuration.
+    pub fn spec(&self, seed: u64) -> DataSpec<'_> {
+        DataSpec {
+            dataset: &self.dataset,
+            labels: self.labels.as_deref(),
+            target: self.target.as_deref(),
+            task: self.task,
+            samples: self.samples,
+            noise: self.noise,
+            seed,
+        }
+    }
+}
+
+/// The network's shape and initialisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelConfig {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub init_scheme: InitScheme,
+    pub init: Option<PathBuf>,
+}
+
+impl ModelConfig {
+    pub fn from_args(a: &ModelArgs) -> anyhow::Result<ModelConfig> {
+        Ok(ModelConfig {
+            hidden: parse_hidden(&a.hidden)?,
+            activation: a.activation,
+            init_scheme: a.init_scheme,
+            init: a.init.clone(),
+        })
+    }
+
+    /// Layer widths for `inputs` features and `outputs` network outputs.
+    pub fn sizes(&self, inputs: usize, outputs: usize) -> Vec<usize> {
+        let mut sizes = vec![inputs];
+        sizes.extend(&self.hidden);
+        sizes.push(outputs);
+        sizes
+    }
+
+    /// A fresh model from the seed, or the `--init` weights after checking their shapes.
+    pub fn build(&self, inputs: usize, outputs: usize, seed: u64) -> anyhow::Result<Mlp> {
+        let sizes = self.sizes(inputs, outputs);
+        let Some(path) = &self.init else {
+            let mut rng = crate::data::rng_for(seed, crate::data::Stream::Init);
+            return Ok(Mlp::new(&sizes, self.activation, self.init_scheme, &mut rng));
+        };
+        let loaded = crate::weights::load(path, "--init", self.activation)?;
+        let have = loaded.model.sizes();
+        if have != sizes {
+            input_bail!(
+                "--init {}: the weights have layer sizes {} but this dataset and --hidden need {} ({} features, {} outputs)",
+                path.display(),
+                join(&have),
+                join(&sizes),
+                inputs,
+                outputs
+            );
+        }
+        let mut model = loaded.model;
+        model.activation = self.activation;
+        Ok(model)
+    }
+}
+
+fn join(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `--hidden`: "" or "0" is a linear model; otherwise positive widths separated by commas.
+pub fn parse_hidden(text: &str) -> anyhow::Result<Vec<usize>> {
+    let t = text.trim();
+    if t.is_empty() || t == "0" {
+        return Ok(Vec::new());
+    }
+    t.split(',')
+        .map(|w| match w.trim().parse::<usize>() {
+            Ok(n) if n > 0 && n <= 1 << 20 => Ok(n),
+            _ => Err(input_err!(
+                "--hidden {text}: \"{}\" is not a layer width (a whole number from 1 to 1048576); use \"\" or 0 for no hidden layer",
+                w.trim()
+            )),
+        })
+        .collect()
+}
+
+/// The optimizer and its hyper-parameters, PyTorch's defaults filled in.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "name", rename_all = "lowercase")]
+pub enum OptimConfig {
+    Sgd(SgdConfig),
+    Adam(AdamConfig),
+    Adamw(AdamConfig),
+}
+
+impl OptimConfig {
+    pub fn from_args(a: &OptimArgs) -> anyhow::Result<OptimConfig> {
+        let kind = a.optimizer;
+        let name = match kind {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::Adamw => "adamw",
+        };
+        let is_sgd = kind == OptimizerKind::Sgd;
+        let not_for = |flag: &str, set: bool, sgd_flag: bool| -> anyhow::Result<()> {
+            if set && sgd_flag != is_sgd {
+                let applies = if sgd_flag { "sgd" } else { "adam and adamw" };
+                input_bail!("{flag} applies to --optimizer {applies}, not --optimizer {name}");
+            }
+            Ok(())
+        };
+        not_for("--momentum", a.momentum.is_some(), true)?;
+        not_for("--dampening", a.dampening.is_some(), true)?;
+        not_for("--nesterov", a.nesterov, true)?;
+        not_for("--beta1", a.beta1.is_some(), false)?;
+        not_for("--beta2", a.beta2.is_some(), false)?;
+        not_for("--eps", a.eps.is_some(), false)?;
+        not_for("--amsgrad", a.amsgrad, false)?;
+        let default_wd = if kind == OptimizerKind::Adamw { 1e-2 } else { 0.0 };
+        let weight_decay = check_range("--weight-decay", a.weight_decay, default_wd, 0.0, f64::MAX, true)?;
+        Ok(match kind {
+            OptimizerKind::Sgd => {
+                let momentum = check_range("--momentum", a.momentum, 0.0, 0.0, f64::MAX, true)?;
+                let dampening = check_range("--dampening", a.dampening, 0.0, 0.0, 1.0, true)?;
+                if a.nesterov && (momentum <= 0.0 || dampening != 0.0) {
+                    input_bail!("--nesterov needs --momentum above 0 and --dampening 0 (as in PyTorch)");
+                }
+                OptimConfig::Sgd(SgdConfig {
+                    momentum,
+                    dampening,
+                    nesterov: a.nesterov,
+                    weight_decay,
+                })
+            }
+            OptimizerKind::Adam | OptimizerKind::Adamw => {
+                let c = AdamConfig {
+                    beta1: check_range("--beta1", a.beta1, 0.9, 0.0, 1.0, false)?,
+                    beta2: check_range("--beta2", a.beta2, 0.999, 0.0, 1.0, false)?,
+                    eps: check_range("--eps", a.eps, 1e-8, 0.0, f64::MAX, false)?,
+                    weight_decay,
+                    decoupled: kind == OptimizerKind::Adamw,
+                    amsgrad: a.amsgrad,
+                };
+                if kind == OptimizerKind::Adamw {
+                    OptimConfig::Adamw(c)
+                } else {
+                    OptimConfig::Adam(c)
+                }
+            }
+        })
+    }
+
+    /// The optimizer for `model`, its state sized from the model.
+    pub fn build(&self, model: &Mlp) -> Optimizer {
+        match self {
+            OptimConfig::Sgd(c) => Optimizer::Sgd(Sgd::new(model, *c)),
+            OptimConfig::Adam(c) | OptimConfig::Adamw(c) => Optimizer::Adam(Adam::new(model, *c)),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimConfig::Sgd(_) => "sgd",
+            OptimConfig::Adam(_) => "adam",
+            OptimConfig::Adamw(_) => "adamw",
+        }
+    }
+}
+
+/// `value` (or `default`) must be finite and in `[lo, hi]` (`hi` excluded unless `hi_inclusive`).
+fn check_range(
+    flag: &str,
+    value: Option<f64>,
+    default: f64,
+    lo: f64,
+    hi: f64,
+    hi_inclusive: bool,
+) -> anyhow::Result<f64> {
+    let v = value.unwrap_or(default);
+    let ok = v.is_finite() && v >= lo && (v < hi || (hi_inclusive && v <= hi));
+    if !ok {
+        let upper = if hi == f64::MAX {
+            String::new()
+        } else if hi_inclusive {
+            format!(" and at most {hi}")
+        } else {
+            format!(" and below {hi}")
+        };
+        input_bail!("{flag} {v}: must be a number of at least {lo}{upper}");
+    }
+    Ok(v)
+}
+
+/// Learning rate: finite and positive.
+pub fn check_lr(flag: &str, lr: f64) -> anyhow::Result<f64> {
+    if !(lr.is_finite() && lr > 0.0) {
+        input_bail!("{flag} {lr}: must be a positive, finite learning rate");
+    }
+    Ok(lr)
+}
+
+/// Epochs, batch size, learning rate, seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl RunConfig {
+    pub fn from_args(a: &RunArgs) -> anyhow::Result<RunConfig> {
+        if a.epochs < 1 || a.epochs > 1_000_000 {
+            input_bail!("--epochs {}: must be a whole number from 1 to 1000000", a.epochs);
+        }
+        if a.batch_size < 1 || a.batch_size > 1 << 24 {
+            input_bail!("--batch-size {}: must be a whole number of at least 1", a.batch_size);
+        }
+        Ok(RunConfig {
+            epochs: a.epochs as usize,
+            batch_size: a.batch_size as usize,
+            lr: check_lr("--lr", a.lr)?,
+            seed: a.seed,
+        })
+    }
+}
+
+/// Output folder and verbosity.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputConfig {
+    pub out: PathBuf,
+    pub force: bool,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+impl OutputConfig {
+    pub fn from_args(a: &OutputArgs, command: &str) -> OutputConfig {
+        OutputConfig {
+            out: a
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("runs").join(command)),
+            force: a.force,
+            json: a.json,
+            quiet: a.quiet,
+        }
+    }
+}
+
+/// Flags that came from a `--config` file, to attribute parse errors to the file.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOrigin {
+    pub file: String,
+    /// Long flag names (without dashes) set by the file and not on the command line.
+    pub keys: Vec<String>,
+}
+
+/// Expand `--config FILE.json` into flags placed before the command line's own flags, so the
+/// latter win. `args` is the whole argv (program name first).
+pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Option<ConfigOrigin>)> {
+    let strs: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut path = None;
+    for (i, a) in strs.iter().enumerate() {
+        if a == "--config" {
+            path = strs.get(i + 1).cloned();
+        } else if let Some(p) = a.strip_prefix("--config=") {
+            path = Some(p.to_string());
+        }
+    }
+    let (Some(path), Some(sub)) = (path, strs.get(1)) else {
+        return Ok((args, None));
+    };
+    let cmd = Cli::command();
+    let Some(sub_cmd) = cmd.find_subcommand(sub) else {
+        return Ok((args, None));
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| {
+        input_err!("{path}: invalid JSON at line {}, column {}: {e}", e.line(), e.column())
+    })?;
+    let Value::Object(map) = json else {
+        input_bail!("{path}: must be a JSON object of flag names and values, like {{\"epochs\": 10}}");
+    };
+    let known: Vec<&clap::Arg> = sub_cmd
+        .get_arguments()
+        .filter(|a| a.get_long().is_some_and(|l| l != "config" && l != "help"))
+        .collect();
+    let given_on_cli = |long: &str| {
+        strs.iter()
+            .any(|a| a == &format!("--{long}") || a.starts_with(&format!("--{long}=")))
+    };
+    let mut extra: Vec<OsString> = Vec::new();
+    let mut origin = ConfigOrigin {
+        file: path.clone(),
+        keys: Vec::new(),
+    };
+    for (key, value) in &map {
+        let Some(arg) = known.iter().find(|a| a.get_long() == Some(key.as_str())) else {
+            let names: Vec<&str> = known.iter().filter_map(|a| a.get_long()).collect();
+            let hint = nearest(key, &names)
+                .map(|n| format!(" (did you mean \"{n}\"?)"))
+                .unwrap_or_default();
+            input_bail!("{path}: unknown key \"{key}\" for lrtool {sub}{hint}");
+        };
+        let takes_value = arg.get_action().takes_values();
+        let flag = format!("--{key}");
+        let wrong = |want: &str| input_err!("{path}: key \"{key}\" must be {want}, not {value}");
+        match value {
+            Value::Null => continue,
+            Value::Bool(b) if !takes_value => {
+                if *b {
+                    extra.push(flag.into());
+                }
+            }
+            _ if !takes_value => return Err(wrong("true or false")),
+            Value::Bool(_) | Value::Object(_) => return Err(wrong("a number, a string or a list")),
+            Value::Number(n) => extra.push(format!("{flag}={n}").into()),
+            Value::String(s) => extra.push(format!("{flag}={s}").into()),
+            Value::Array(items) => {
+                let mut parts = Vec::new();
+                for item in items {
+                    match item {
+                        Value::Number(n) => parts.push(n.to_string()),
+                        Value::String(s) => parts.push(s.clone()),
+                        _ => return Err(wrong("a list of numbers or strings")),
+                    }
+                }
+                extra.push(format!("{flag}={}", parts.join(",")).into());
+            }
+        }
+        if !given_on_cli(key) {
+            origin.keys.push(key.clone());
+        }
+    }
+    let mut out: Vec<OsString> = args[..2].to_vec();
+    out.extend(extra);
+    out.extend(args[2..].iter().cloned());
+    Ok((out, Some(origin)))
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_parsing() {
+        assert_eq!(parse_hidden("128,64").unwrap(), vec![128, 64]);
+        assert_eq!(parse_hidden("").unwrap(), Vec::<usize>::new());
+        assert_eq!(parse_hidden("0").unwrap(), Vec::<usize>::new());
+        let err = parse_hidden("0,-3").unwrap_err();
+        assert!(err.to_string().contains("--hidden 0,-3"), "{err}");
+        assert!(parse_hidden("12,x").is_err());
+    }
+
+    #[test]
+    fn nearest_key() {
+        let names = ["batch-size", "epochs", "lr"];
+        assert_eq!(nearest("batchsize", &names), Some("batch-size"));
+        assert_eq!(nearest("epoch", &names), Some("epochs"));
+        assert_eq!(nearest("zzzzzzzz", &names), None);
+    }
+}

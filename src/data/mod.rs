@@ -1,0 +1,281 @@
+//! Datasets: the in-memory `Dataset`, where it comes from (built-in, synthetic, CSV, IDX), the
+//! seeded train/validation split, standardisation and the batch gatherer.
+
+pub mod builtin;
+pub mod csv;
+pub mod gz;
+pub mod idx;
+pub mod source;
+pub mod synthetic;
+
+use ndarray::Array2;
+use serde::Serialize;
+
+/// Classification (softmax cross-entropy) or regression (mean squared error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Classification: integer class labels, softmax cross-entropy.
+    Classify,
+    /// Regression: a real-valued target, mean squared error.
+    Regress,
+}
+
+/// What each sample should be predicted as.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Class indices `0..names.len()`, with a display name per class.
+    Classes { labels: Vec<u32>, names: Vec<String> },
+    /// A real value per sample.
+    Values(Vec<f32>),
+}
+
+/// A whole dataset in memory: one row of `x` per sample.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Short name for reports: the built-in name, or the file name.
+    pub name: String,
+    /// Features, `[n_samples, n_features]`.
+    pub x: Array2<f32>,
+    /// Targets, one per row of `x`.
+    pub y: Target,
+    /// One name per feature column.
+    pub feature_names: Vec<String>,
+}
+
+impl Dataset {
+    pub fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
+    pub fn n_features(&self) -> usize {
+        self.x.ncols()
+    }
+    pub fn task(&self) -> Task {
+        match self.y {
+            Target::Classes { .. } => Task::Classify,
+            Target::Values(_) => Task::Regress,
+        }
+    }
+    /// Number of classes (0 for regression).
+    pub fn n_classes(&self) -> usize {
+        match &self.y {
+            Target::Classes { names, .. } => names.len(),
+            Target::Values(_) => 0,
+        }
+    }
+}
+
+use crate::nn::Targets;
+use ndarray::{ArrayView2, Axis, s};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+/// Independent random streams derived from the one `--seed`, so that changing how one consumer
+/// draws (say, the initialisation) never changes another (the split or the data order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Split = 1,
+    Init = 2,
+    Shuffle = 3,
+}
+
+/// A portable, seeded generator for one purpose.
+pub fn rng_for(seed: u64, stream: Stream) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream as u64);
+    rng
+}
+
+/// Rows of a dataset with their targets: the training or the validation split.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub x: Array2<f32>,
+    pub y: Target,
+}
+
+impl Part {
+    pub fn len(&self) -> usize {
+        self.x.nrows()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.x.nrows() == 0
+    }
+    /// The targets as the loss functions borrow them.
+    pub fn targets(&self) -> Targets<'_> {
+        match &self.y {
+            Target::Classes { labels, .. } => Targets::Classes(labels),
+            Target::Values(v) => Targets::Values(v),
+        }
+    }
+
+    fn select(ds_x: ArrayView2<f32>, y: &Target, rows: &[usize]) -> Part {
+        let x = ds_x.select(Axis(0), rows);
+        let y = match y {
+            Target::Classes { labels, names } => Target::Classes {
+                labels: rows.iter().map(|&i| labels[i]).collect(),
+                names: names.clone(),
+            },
+            Target::Values(v) => Target::Values(rows.iter().map(|&i| v[i]).collect()),
+        };
+        Part { x, y }
+    }
+}
+
+/// Per-feature mean and standard deviation of the training split (population, ddof 0).
+/// A feature with zero spread keeps `std = 1`, so it is only centred.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standardizer {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl Standardizer {
+    /// Statistics of the rows of `x`, computed in f64.
+    pub fn fit(x: ArrayView2<f32>) -> Standardizer {
+        let n = x.nrows().max(1) as f64;
+        let d = x.ncols();
+        let mut mean = vec![0.0f64; d];
+        for row in x.rows() {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += v as f64;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0f64; d];
+        for row in x.rows() {
+            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += (v as f64 - m).powi(2);
+            }
+        }
+        let std = var
+            .iter()
+            .map(|&s| {
+                let sd = (s / n).sqrt();
+                if sd > 1e-12 { sd } else { 1.0 }
+            })
+            .collect();
+        Standardizer { mean, std }
+    }
+
+    /// `x ← (x − mean) / std`, column by column, in place.
+    pub fn apply(&self, x: &mut Array2<f32>) {
+        for mut row in x.rows_mut() {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = ((*v as f64 - m) / s) as f32;
+            }
+        }
+    }
+}
+
+/// The training and validation splits, standardised with the training statistics.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    pub train: Part,
+    pub val: Part,
+    pub standardizer: Standardizer,
+}
+
+/// Split `ds` into training and validation rows and standardise both with the training
+/// statistics. With `shuffle`, a seeded permutation decides the split; without, the last
+/// `val_fraction` of the rows (in file order) is the validation split.
+pub fn split(ds: &Dataset, val_fraction: f64, shuffle: bool, seed: u64) -> anyhow::Result<Splits> {
+    let n = ds.n_samples();
+    let mut n_val = (n as f64 * val_fraction).round() as usize;
+    if val_fraction > 0.0 && n_val == 0 {
+        n_val = 1;
+    }
+    if n_val >= n {
+        crate::input_bail!(
+            "--val-split {val_fraction}: leaves no training rows out of {n} in dataset {}",
+            ds.name
+        );
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    if shuffle {
+        order.shuffle(&mut rng_for(seed, Stream::Split));
+    }
+    let n_train = n - n_val;
+    let mut train = Part::select(ds.x.view(), &ds.y, &order[..n_train]);
+    let mut val = Part::select(ds.x.view(), &ds.y, &order[n_train..]);
+    let standardizer = Standardizer::fit(train.x.view());
+    standardizer.apply(&mut train.x);
+    standardizer.apply(&mut val.x);
+    Ok(Splits {
+        train,
+        val,
+        standardizer,
+    })
+}
+
+/// Hands out the mini-batches of one epoch after another, gathered into reused buffers.
+#[derive(Debug)]
+pub struct Batcher {
+    order: Vec<usize>,
+    batch_size: usize,
+    shuffle: bool,
+    rng: ChaCha8Rng,
+    x: Array2<f32>,
+    classes: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl Batcher {
+    pub fn new(part: &Part, batch_size: usize, shuffle: bool, seed: u64) -> Batcher {
+        let batch_size = batch_size.clamp(1, part.len().max(1));
+        let (classes, values) = match &part.y {
+            Target::Classes { .. } => (vec![0; batch_size], Vec::new()),
+            Target::Values(_) => (Vec::new(), vec![0.0; batch_size]),
+        };
+        Batcher {
+            order: (0..part.len()).collect(),
+            batch_size,
+            shuffle,
+            rng: rng_for(seed, Stream::Shuffle),
+            x: Array2::zeros((batch_size, part.x.ncols())),
+            classes,
+            values,
+        }
+    }
+
+    /// Mini-batches per epoch: `ceil(n_train / batch_size)`, the last one possibly smaller.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.order.len().div_ceil(self.batch_size)
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Start a new epoch: draw a fresh order of the rows (unless shuffling is off).
+    pub fn start_epoch(&mut self) {
+        if self.shuffle {
+            self.order.shuffle(&mut self.rng);
+        }
+    }
+
+    /// The `b`-th mini-batch of the current epoch.
+    pub fn batch(&mut self, part: &Part, b: usize) -> (ArrayView2<'_, f32>, Targets<'_>) {
+        let start = b * self.batch_size;
+        let end = (start + self.batch_size).min(self.order.len());
+        let rows = end - start;
+        for (r, &i) in self.order[start..end].iter().enumerate() {
+            self.x.row_mut(r).assign(&part.x.row(i));
+        }
+        let targets = match &part.y {
+            Target::Classes { labels, .. } => {
+                for (slot, &i) in self.classes.iter_mut().zip(&self.order[start..end]) {
+                    *slot = labels[i];
+                }
+                Targets::Classes(&self.classes[..rows])
+            }
+            Target::Values(v) => {
+                for (slot, &i) in self.values.iter_mut().zip(&self.order[start..end]) {
+                    *slot = v[i];
+                }
+                Targets::Values(&self.values[..rows])
+            }
+        };
+        (self.x.slice(s![..rows, ..]), targets)
+    }
+}

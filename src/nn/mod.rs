@@ -1,0 +1,237 @@
+//! The multi-layer perceptron: layers, the reusable `Workspace` of activations and gradients,
+//! forward, hand-written backward and evaluation.
+//!
+//! Backward overwrites every gradient buffer (each parameter and activation has exactly one
+//! consumer in an MLP), so there is no `zero_grad` to forget. All buffers are sized once, for a
+//! maximum batch, and reused: a training step allocates nothing of its own.
+
+pub mod activation;
+pub mod init;
+pub mod linear;
+pub mod loss;
+
+pub use activation::Activation;
+pub use init::InitScheme;
+pub use linear::Linear;
+pub use loss::{LossSums, Targets};
+
+use ndarray::{Array1, Array2, ArrayView2, s};
+use rand::Rng;
+
+/// A stack of fully connected layers with one activation between them (none after the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    pub layers: Vec<Linear>,
+    pub activation: Activation,
+}
+
+/// Gradients of the loss with respect to every parameter, shaped like the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grads {
+    pub weight: Vec<Array2<f32>>,
+    pub bias: Vec<Array1<f32>>,
+}
+
+/// Buffers for forward and backward passes of up to `capacity` rows.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    capacity: usize,
+    /// Pre-activations of every layer, `[capacity, out_k]` (the last one is the network output).
+    z: Vec<Array2<f32>>,
+    /// Activations of the hidden layers, `[capacity, out_k]`.
+    a: Vec<Array2<f32>>,
+    /// dLoss/dz of every layer, `[capacity, out_k]`.
+    delta: Vec<Array2<f32>>,
+}
+
+impl Workspace {
+    /// Buffers for `model` and batches of at most `capacity` rows.
+    pub fn new(model: &Mlp, capacity: usize) -> Workspace {
+        let capacity = capacity.max(1);
+        let outs: Vec<usize> = model.layers.iter().map(Linear::fan_out).collect();
+        let hidden = outs.len().saturating_sub(1);
+        Workspace {
+            capacity,
+            z: outs.iter().map(|&o| Array2::zeros((capacity, o))).collect(),
+            a: outs[..hidden]
+                .iter()
+                .map(|&o| Array2::zeros((capacity, o)))
+                .collect(),
+            delta: outs.iter().map(|&o| Array2::zeros((capacity, o))).collect(),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl Grads {
+    /// Zero gradients shaped like `model`.
+    pub fn zeros_like(model: &Mlp) -> Grads {
+        Grads {
+            weight: model
+                .layers
+                .iter()
+                .map(|l| Array2::zeros(l.weight.raw_dim()))
+                .collect(),
+            bias: model
+                .layers
+                .iter()
+                .map(|l| Array1::zeros(l.bias.raw_dim()))
+                .collect(),
+        }
+    }
+}
+
+impl Mlp {
+    /// A freshly initialised MLP with layer widths `sizes` (input, hidden…, output).
+    pub fn new<R: Rng>(
+        sizes: &[usize],
+        activation: Activation,
+        scheme: InitScheme,
+        rng: &mut R,
+    ) -> Mlp {
+        assert!(sizes.len() >= 2, "an MLP needs input and output sizes");
+        let layers = sizes
+            .windows(2)
+            .map(|w| {
+                let (weight, bias) = init::init_layer(w[0], w[1], scheme, activation, rng);
+                Linear { weight, bias }
+            })
+            .collect();
+        Mlp { layers, activation }
+    }
+
+    /// Layer widths: input, hidden…, output.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.layers[0].fan_in()];
+        sizes.extend(self.layers.iter().map(Linear::fan_out));
+        sizes
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.layers[0].fan_in()
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        self.layers.last().map(Linear::fan_out).unwrap_or(0)
+    }
+
+    /// Number of trainable parameters.
+    pub fn n_params(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weight.len() + l.bias.len())
+            .sum()
+    }
+
+    /// Forward pass of `x: [rows, in]` (rows ≤ workspace capacity); returns the output rows.
+    pub fn forward<'w>(&self, x: ArrayView2<f32>, ws: &'w mut Workspace) -> ArrayView2<'w, f32> {
+        let rows = x.nrows();
+        assert!(rows <= ws.capacity, "batch larger than the workspace");
+        let last = self.layers.len() - 1;
+        for (k, layer) in self.layers.iter().enumerate() {
+            let z = ws.z[k].slice_mut(s![..rows, ..]);
+            if k == 0 {
+                layer.forward(x, z);
+            } else {
+                layer.forward(ws.a[k - 1].slice(s![..rows, ..]), z);
+            }
+            if k < last {
+                self.activation.forward(
+                    ws.z[k].slice(s![..rows, ..]),
+                    ws.a[k].slice_mut(s![..rows, ..]),
+                );
+            }
+        }
+        ws.z[last].slice(s![..rows, ..])
+    }
+
+    /// Forward and backward on one batch: the loss sums are returned, `grads` overwritten.
+    pub fn loss_and_grad(
+        &self,
+        x: ArrayView2<f32>,
+        targets: Targets,
+        ws: &mut Workspace,
+        grads: &mut Grads,
+    ) -> LossSums {
+        let rows = x.nrows();
+        let last = self.layers.len() - 1;
+        self.forward(x, ws);
+        let sums = loss::loss_and_grad(
+            ws.z[last].slice(s![..rows, ..]),
+            targets,
+            Some(ws.delta[last].slice_mut(s![..rows, ..])),
+        );
+        for k in (0..=last).rev() {
+            let layer = &self.layers[k];
+            let (before, from_k) = ws.delta.split_at_mut(k);
+            let dy = from_k[0].slice(s![..rows, ..]);
+            let input = if k == 0 {
+                x
+            } else {
+                ws.a[k - 1].slice(s![..rows, ..])
+            };
+            let dx = if k == 0 {
+                None
+            } else {
+                Some(before[k - 1].slice_mut(s![..rows, ..]))
+            };
+            layer.backward(input, dy, &mut grads.weight[k], &mut grads.bias[k], dx);
+            if k > 0 {
+                self.activation.backward(
+                    ws.z[k - 1].slice(s![..rows, ..]),
+                    ws.a[k - 1].slice(s![..rows, ..]),
+                    before[k - 1].slice_mut(s![..rows, ..]),
+                );
+            }
+        }
+        sums
+    }
+
+    /// Loss sums over all rows of `x`, in chunks of the workspace capacity (no gradients).
+    pub fn evaluate(&self, x: ArrayView2<f32>, targets: Targets, ws: &mut Workspace) -> LossSums {
+        let mut total = LossSums::default();
+        let n = x.nrows();
+        let mut start = 0;
+        while start < n {
+            let end = (start + ws.capacity).min(n);
+            let out = self.forward(x.slice(s![start..end, ..]), ws);
+            let chunk = match targets {
+                Targets::Classes(c) => Targets::Classes(&c[start..end]),
+                Targets::Values(v) => Targets::Values(&v[start..end]),
+            };
+            total.add(loss::loss_and_grad(out, chunk, None));
+            start = end;
+        }
+        total
+    }
+
+    /// Apply `f(params, grads)` to every parameter tensor in a fixed order
+    /// (layer 0 weight, layer 0 bias, layer 1 weight, …), as flat slices.
+    pub fn for_each_param(&mut self, grads: &Grads, mut f: impl FnMut(usize, &mut [f32], &[f32])) {
+        let mut index = 0;
+        for (k, layer) in self.layers.iter_mut().enumerate() {
+            f(
+                index,
+                layer.weight.as_slice_mut().expect("standard layout"),
+                grads.weight[k].as_slice().expect("standard layout"),
+            );
+            f(
+                index + 1,
+                layer.bias.as_slice_mut().expect("standard layout"),
+                grads.bias[k].as_slice().expect("standard layout"),
+            );
+            index += 2;
+        }
+    }
+
+    /// Lengths of the parameter tensors in `for_each_param` order.
+    pub fn param_lengths(&self) -> Vec<usize> {
+        self.layers
+            .iter()
+            .flat_map(|l| [l.weight.len(), l.bias.len()])
+            .collect()
+    }
+}
