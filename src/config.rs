@@ -330,7 +330,9 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
     let text = std::fs::read_to_string(&path)
         .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
     let json: Value = serde_json::from_str(&text).map_err(|e| {
-        input_err!("{path}: invalid JSON at line {}, column {}: {e}", e.line(), e.column())
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        input_err!("{path}: invalid JSON at line {}, column {}: {msg}", e.line(), e.column())
     })?;
     let Value::Object(map) = json else {
         input_bail!("{path}: must be a JSON object of flag names and values, like {{\"epochs\": 10}}");

@@ -64,3 +64,6 @@ impl Optimizer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

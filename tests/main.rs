@@ -1,0 +1,4 @@
+//! The single integration-test binary: gradient checks through the public API and the real
+//! `lrtool` binary run end to end.
+
+mod gradcheck;
