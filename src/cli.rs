@@ -11,13 +11,19 @@ use crate::optim::OptimizerKind;
 
 /// Train small neural networks and run learning-rate experiments.
 #[derive(Debug, Parser)]
-#[command(name = "lrtool", version, propagate_version = true, args_override_self = true)]
+#[command(
+    name = "lrtool",
+    version,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Train an MLP and write logs, weights, a summary and plots to the output folder.
     ///
@@ -85,7 +91,12 @@ pub struct DataArgs {
 #[command(next_help_heading = "Model")]
 pub struct ModelArgs {
     /// Hidden layer widths, comma-separated; "" or 0 for a linear model.
-    #[arg(long, default_value = "128,64", value_name = "W1,W2,…", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        default_value = "128,64",
+        value_name = "W1,W2,…",
+        allow_hyphen_values = true
+    )]
     pub hidden: String,
     /// Activation between layers.
     #[arg(long, value_enum, default_value_t = Activation::Relu)]

@@ -31,7 +31,10 @@ pub struct DataConfig {
 impl DataConfig {
     pub fn from_args(a: &DataArgs) -> anyhow::Result<DataConfig> {
         if !(a.val_split.is_finite() && (0.0..1.0).contains(&a.val_split)) {
-            input_bail!("--val-split {}: must be at least 0 and below 1", a.val_split);
+            input_bail!(
+                "--val-split {}: must be at least 0 and below 1",
+                a.val_split
+            );
         }
         Ok(DataConfig {
             dataset: a.dataset.clone(),
@@ -91,7 +94,12 @@ impl ModelConfig {
         let sizes = self.sizes(inputs, outputs);
         let Some(path) = &self.init else {
             let mut rng = crate::data::rng_for(seed, crate::data::Stream::Init);
-            return Ok(Mlp::new(&sizes, self.activation, self.init_scheme, &mut rng));
+            return Ok(Mlp::new(
+                &sizes,
+                self.activation,
+                self.init_scheme,
+                &mut rng,
+            ));
         };
         let loaded = crate::weights::load(path, "--init", self.activation)?;
         let have = loaded.model.sizes();
@@ -168,14 +176,27 @@ impl OptimConfig {
         not_for("--beta2", a.beta2.is_some(), false)?;
         not_for("--eps", a.eps.is_some(), false)?;
         not_for("--amsgrad", a.amsgrad, false)?;
-        let default_wd = if kind == OptimizerKind::Adamw { 1e-2 } else { 0.0 };
-        let weight_decay = check_range("--weight-decay", a.weight_decay, default_wd, 0.0, f64::MAX, true)?;
+        let default_wd = if kind == OptimizerKind::Adamw {
+            1e-2
+        } else {
+            0.0
+        };
+        let weight_decay = check_range(
+            "--weight-decay",
+            a.weight_decay,
+            default_wd,
+            0.0,
+            f64::MAX,
+            true,
+        )?;
         Ok(match kind {
             OptimizerKind::Sgd => {
                 let momentum = check_range("--momentum", a.momentum, 0.0, 0.0, f64::MAX, true)?;
                 let dampening = check_range("--dampening", a.dampening, 0.0, 0.0, 1.0, true)?;
                 if a.nesterov && (momentum <= 0.0 || dampening != 0.0) {
-                    input_bail!("--nesterov needs --momentum above 0 and --dampening 0 (as in PyTorch)");
+                    input_bail!(
+                        "--nesterov needs --momentum above 0 and --dampening 0 (as in PyTorch)"
+                    );
                 }
                 OptimConfig::Sgd(SgdConfig {
                     momentum,
@@ -263,10 +284,16 @@ pub struct RunConfig {
 impl RunConfig {
     pub fn from_args(a: &RunArgs) -> anyhow::Result<RunConfig> {
         if a.epochs < 1 || a.epochs > 1_000_000 {
-            input_bail!("--epochs {}: must be a whole number from 1 to 1000000", a.epochs);
+            input_bail!(
+                "--epochs {}: must be a whole number from 1 to 1000000",
+                a.epochs
+            );
         }
         if a.batch_size < 1 || a.batch_size > 1 << 24 {
-            input_bail!("--batch-size {}: must be a whole number of at least 1", a.batch_size);
+            input_bail!(
+                "--batch-size {}: must be a whole number of at least 1",
+                a.batch_size
+            );
         }
         Ok(RunConfig {
             epochs: a.epochs as usize,
@@ -311,7 +338,10 @@ pub struct ConfigOrigin {
 /// Expand `--config FILE.json` into flags placed before the command line's own flags, so the
 /// latter win. `args` is the whole argv (program name first).
 pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Option<ConfigOrigin>)> {
-    let strs: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let strs: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut path = None;
     for (i, a) in strs.iter().enumerate() {
         if a == "--config" {
@@ -332,10 +362,16 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
     let json: Value = serde_json::from_str(&text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        input_err!("{path}: invalid JSON at line {}, column {}: {msg}", e.line(), e.column())
+        input_err!(
+            "{path}: invalid JSON at line {}, column {}: {msg}",
+            e.line(),
+            e.column()
+        )
     })?;
     let Value::Object(map) = json else {
-        input_bail!("{path}: must be a JSON object of flag names and values, like {{\"epochs\": 10}}");
+        input_bail!(
+            "{path}: must be a JSON object of flag names and values, like {{\"epochs\": 10}}"
+        );
     };
     let known: Vec<&clap::Arg> = sub_cmd
         .get_arguments()

@@ -73,7 +73,11 @@ fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
                 if let (Some(origin), Some(ContextValue::String(arg))) =
                     (origin, e.get(ContextKind::InvalidArg))
                 {
-                    let flag = arg.split_whitespace().next().unwrap_or("").trim_start_matches('-');
+                    let flag = arg
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches('-');
                     if origin.keys.iter().any(|k| k == flag) {
                         line = format!("{}: key \"{flag}\": {line}", origin.file);
                     }

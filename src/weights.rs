@@ -18,16 +18,17 @@ use crate::nn::{Activation, Linear, Mlp};
 pub fn to_bytes(model: &Mlp, metadata: &Map<String, Value>) -> Vec<u8> {
     let mut header = Map::new();
     let mut data: Vec<u8> = Vec::new();
-    let mut push = |name: String, shape: Vec<usize>, values: &[f32], header: &mut Map<String, Value>| {
-        let start = data.len();
-        for v in values {
-            data.extend_from_slice(&v.to_le_bytes());
-        }
-        header.insert(
-            name,
-            json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
-        );
-    };
+    let mut push =
+        |name: String, shape: Vec<usize>, values: &[f32], header: &mut Map<String, Value>| {
+            let start = data.len();
+            for v in values {
+                data.extend_from_slice(&v.to_le_bytes());
+            }
+            header.insert(
+                name,
+                json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+            );
+        };
     for (k, layer) in model.layers.iter().enumerate() {
         let w = layer.weight.as_standard_layout();
         push(
@@ -55,7 +56,7 @@ pub fn to_bytes(model: &Mlp, metadata: &Map<String, Value>) -> Vec<u8> {
         .collect();
     header.insert("__metadata__".into(), Value::Object(meta));
     let mut header_bytes = serde_json::to_vec(&Value::Object(header)).expect("JSON");
-    while header_bytes.len() % 8 != 0 {
+    while !header_bytes.len().is_multiple_of(8) {
         header_bytes.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());
@@ -76,8 +77,8 @@ pub struct Loaded {
 /// The activation comes from the file's metadata when present, else `default_activation`.
 pub fn load(path: &Path, flag: &str, default_activation: Activation) -> anyhow::Result<Loaded> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
-        .map_err(|e| crate::input_err!("{flag} {shown}: cannot read: {e}"))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| crate::input_err!("{flag} {shown}: cannot read: {e}"))?;
     from_bytes(&bytes, &format!("{flag} {shown}"), default_activation)
 }
 
@@ -87,12 +88,10 @@ pub fn from_bytes(
     source: &str,
     default_activation: Activation,
 ) -> anyhow::Result<Loaded> {
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
-        crate::input_err!("{source}: not a valid safetensors file ({e})")
-    })?;
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| {
-        crate::input_err!("{source}: not a valid safetensors file ({e})")
-    })?;
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| crate::input_err!("{source}: not a valid safetensors file ({e})"))?;
+    let tensors = SafeTensors::deserialize(bytes)
+        .map_err(|e| crate::input_err!("{source}: not a valid safetensors file ({e})"))?;
     let metadata: Map<String, Value> = header
         .metadata()
         .as_ref()

@@ -57,7 +57,7 @@ fn check(sizes: &[usize], act: Activation, regression: bool, seed: u64) {
                 Some((i, j)) => grads.weight[k][[i, j]] as f64,
                 None => grads.bias[k][bi] as f64,
             };
-            let mut probe = |delta: f32, model: &mut Mlp| match pos {
+            let probe = |delta: f32, model: &mut Mlp| match pos {
                 Some((i, j)) => model.layers[k].weight[[i, j]] += delta,
                 None => model.layers[k].bias[bi] += delta,
             };
@@ -93,7 +93,10 @@ fn gradients_match_finite_differences_for_every_activation_and_loss() {
     for (n, act) in ACTIVATIONS.into_iter().enumerate() {
         for regression in [false, true] {
             let out = if regression { 1 } else { 3 };
-            for (d, hidden) in [vec![], vec![6], vec![5, 4], vec![4, 5, 3]].iter().enumerate() {
+            for (d, hidden) in [vec![], vec![6], vec![5, 4], vec![4, 5, 3]]
+                .iter()
+                .enumerate()
+            {
                 let mut sizes = vec![4];
                 sizes.extend(hidden);
                 sizes.push(out);
@@ -122,5 +125,8 @@ fn a_wrong_gradient_would_be_caught() {
     let numeric = (up - down) / (2.0 * h as f64);
     let wrong = 1.5 * grads.weight[0][[0, 0]] as f64;
     let err = (numeric - wrong).abs() / (1e-2 + numeric.abs().max(wrong.abs()));
-    assert!(numeric.abs() > 1e-3 && err > 2e-2, "numeric {numeric} wrong {wrong}");
+    assert!(
+        numeric.abs() > 1e-3 && err > 2e-2,
+        "numeric {numeric} wrong {wrong}"
+    );
 }

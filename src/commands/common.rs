@@ -68,18 +68,17 @@ pub fn model_facts(model: &Mlp, cfg: &ModelConfig) -> Value {
 pub fn weights_metadata(model: &Mlp, ds: &Dataset, splits: &Splits) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("format".into(), json!("pt"));
-    m.insert(
-        "lrtool_version".into(),
-        json!(env!("CARGO_PKG_VERSION")),
-    );
+    m.insert("lrtool_version".into(), json!(env!("CARGO_PKG_VERSION")));
     m.insert(
         "sizes".into(),
-        json!(model
-            .sizes()
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(",")),
+        json!(
+            model
+                .sizes()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
     );
     m.insert("activation".into(), json!(model.activation.name()));
     m.insert("task".into(), json!(ds.task()));
@@ -127,7 +126,11 @@ pub fn metric_name(task: Task) -> &'static str {
 }
 
 /// Loss per step and per epoch (train, validation) above, the metric per epoch below.
-pub fn loss_curves_svg(history: &History, task: Task, steps_per_epoch: usize) -> anyhow::Result<String> {
+pub fn loss_curves_svg(
+    history: &History,
+    task: Task,
+    steps_per_epoch: usize,
+) -> anyhow::Result<String> {
     let spe = steps_per_epoch.max(1) as f64;
     let step_loss = Series {
         label: "mini-batch loss".into(),
@@ -166,7 +169,10 @@ pub fn loss_curves_svg(history: &History, task: Task, steps_per_epoch: usize) ->
             y_range: None,
         },
         Panel {
-            title: format!("Quality ({})", if metric == "acc" { "accuracy" } else { "R²" }),
+            title: format!(
+                "Quality ({})",
+                if metric == "acc" { "accuracy" } else { "R²" }
+            ),
             x_label: "epoch".into(),
             y_label: metric.into(),
             x_scale: Scale::Linear,

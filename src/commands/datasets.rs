@@ -24,7 +24,9 @@ pub fn run(args: DatasetsArgs) -> anyhow::Result<()> {
                        "task": if *name == "sine" { "regress" } else { "classify" }, "description": desc})
             })
             .collect();
-        return print_stdout(&json_text(&json!({"built_in": builtin, "synthetic": synthetic})));
+        return print_stdout(&json_text(
+            &json!({"built_in": builtin, "synthetic": synthetic}),
+        ));
     }
     let mut text = String::from("Built-in datasets (embedded in the binary):\n");
     text.push_str(&format!(

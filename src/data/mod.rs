@@ -25,7 +25,10 @@ pub enum Task {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// Class indices `0..names.len()`, with a display name per class.
-    Classes { labels: Vec<u32>, names: Vec<String> },
+    Classes {
+        labels: Vec<u32>,
+        names: Vec<String>,
+    },
     /// A real value per sample.
     Values(Vec<f32>),
 }

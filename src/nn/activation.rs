@@ -115,7 +115,9 @@ impl Activation {
 
     /// Forward: `a = f(z)` element-wise.
     pub fn forward(self, z: ArrayView2<f32>, mut a: ArrayViewMut2<f32>) {
-        Zip::from(&mut a).and(&z).for_each(|a, &z| *a = self.apply(z));
+        Zip::from(&mut a)
+            .and(&z)
+            .for_each(|a, &z| *a = self.apply(z));
     }
 
     /// Backward: `grad ← grad ⊙ f'(z)`, in place.

@@ -155,12 +155,24 @@ mod tests {
         let z = array![[1.0f32, 2.0, 3.0], [1.0, -1.0, 0.0]];
         let mut g = Array2::<f32>::zeros((2, 3));
         let s = loss_and_grad(z.view(), Targets::Classes(&[2, 0]), Some(g.view_mut()));
-        assert!((s.mean_loss() - 0.407_605_9).abs() < 1e-6, "{}", s.mean_loss());
+        assert!(
+            (s.mean_loss() - 0.407_605_9).abs() < 1e-6,
+            "{}",
+            s.mean_loss()
+        );
         assert_eq!(s.correct, 2);
         // softmax([1, 2, 3]) = [0.0900306, 0.2447285, 0.6652410]; softmax([1, -1, 0]) is its permutation
         let want2 = array![
-            [0.090_030_6f32 / 2.0, 0.244_728_5 / 2.0, (0.665_241 - 1.0) / 2.0],
-            [(0.665_241 - 1.0) / 2.0, 0.090_030_6 / 2.0, 0.244_728_5 / 2.0]
+            [
+                0.090_030_6f32 / 2.0,
+                0.244_728_5 / 2.0,
+                (0.665_241 - 1.0) / 2.0
+            ],
+            [
+                (0.665_241 - 1.0) / 2.0,
+                0.090_030_6 / 2.0,
+                0.244_728_5 / 2.0
+            ]
         ];
         for (a, b) in g.iter().zip(want2.iter()) {
             assert!((a - b).abs() < 1e-6, "{g:?}");

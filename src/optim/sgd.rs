@@ -27,7 +27,11 @@ impl Sgd {
     pub fn new(model: &Mlp, config: SgdConfig) -> Sgd {
         Sgd {
             config,
-            velocity: model.param_lengths().iter().map(|&n| vec![0.0; n]).collect(),
+            velocity: model
+                .param_lengths()
+                .iter()
+                .map(|&n| vec![0.0; n])
+                .collect(),
             steps: 0,
         }
     }

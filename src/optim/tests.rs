@@ -11,6 +11,9 @@
 //! G = [(1.0, 0.5), (0.3, -1.0), (-0.7, 2.0)]
 //! ```
 
+// The golden numbers are PyTorch's printouts, kept verbatim.
+#![allow(clippy::excessive_precision)]
+
 use super::*;
 use crate::nn::{Activation, Grads, Linear, Mlp};
 use ndarray::{Array1, Array2};
@@ -34,7 +37,10 @@ fn run(mut opt: Optimizer, grads: &[(f32, f32)], lr: f64) -> Vec<[f32; 2]> {
         g.weight[0][[0, 0]] = a;
         g.weight[0][[0, 1]] = b;
         opt.step(&mut model, &g, StepParams { lr, momentum: None });
-        out.push([model.layers[0].weight[[0, 0]], model.layers[0].weight[[0, 1]]]);
+        out.push([
+            model.layers[0].weight[[0, 0]],
+            model.layers[0].weight[[0, 1]],
+        ]);
     }
     out
 }
@@ -96,7 +102,11 @@ fn sgd_nesterov_constant_gradient() {
     let got = run(sgd(0.9, 0.0, true, 0.0), &[(1.0, 1.0); 3], 0.1);
     assert_close(
         &got,
-        &[[0.81, -2.19000006], [0.53899997, -2.46099997], [0.19509998, -2.80489993]],
+        &[
+            [0.81, -2.19000006],
+            [0.53899997, -2.46099997],
+            [0.19509998, -2.80489993],
+        ],
     );
 }
 
@@ -107,7 +117,11 @@ fn sgd_dampening_and_weight_decay() {
     let got = run(sgd(0.9, 0.5, false, 0.01), &G, 0.1);
     assert_close(
         &got,
-        &[[0.89899999, -2.0480001], [0.79265052, -2.04017615], [0.73153967, -2.13211441]],
+        &[
+            [0.89899999, -2.0480001],
+            [0.79265052, -2.04017615],
+            [0.73153967, -2.13211441],
+        ],
     );
 }
 
@@ -125,7 +139,11 @@ fn adam_defaults() {
     let got = run(adam(0.9, 0.999, 1e-8, 0.0, false, false), &G, 0.01);
     assert_close(
         &got,
-        &[[0.99000001, -2.00999999], [0.98144305, -2.00633907], [0.97951055, -2.01053572]],
+        &[
+            [0.99000001, -2.00999999],
+            [0.98144305, -2.00633907],
+            [0.97951055, -2.01053572],
+        ],
     );
 }
 
@@ -137,7 +155,11 @@ fn adam_l2_amsgrad_custom_betas() {
     let got = run(adam(0.8, 0.99, 1e-6, 0.1, false, true), &G, 0.01);
     assert_close(
         &got,
-        &[[0.99000001, -2.00999999], [0.98139566, -2.00391412], [0.97911704, -2.00725317]],
+        &[
+            [0.99000001, -2.00999999],
+            [0.98139566, -2.00391412],
+            [0.97911704, -2.00725317],
+        ],
     );
 }
 
@@ -148,7 +170,11 @@ fn adamw_default_decay() {
     let got = run(adam(0.9, 0.999, 1e-8, 1e-2, true, false), &G, 0.01);
     assert_close(
         &got,
-        &[[0.98989999, -2.00979996], [0.98124403, -2.00593805], [0.97921336, -2.00993419]],
+        &[
+            [0.98989999, -2.00979996],
+            [0.98124403, -2.00593805],
+            [0.97921336, -2.00993419],
+        ],
     );
 }
 

@@ -10,7 +10,7 @@ pub use observer::{Control, EpochReport, Observer, StepReport};
 
 use std::time::Instant;
 
-use crate::data::{Batcher, Part, Splits, Task, Target};
+use crate::data::{Batcher, Part, Splits, Target, Task};
 use crate::nn::{Grads, LossSums, Mlp, Workspace};
 use crate::optim::{Optimizer, StepParams};
 use crate::schedule::Schedule;

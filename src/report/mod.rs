@@ -1,0 +1,3 @@
+//! Reports: plots (SVG) of learning-rate experiments; summaries and terminal plots join later.
+
+pub mod plot;
