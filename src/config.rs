@@ -327,6 +327,9 @@ impl OutputConfig {
     }
 }
 
+/// Flags whose value is a comma-separated list, so a config file may give them as JSON lists.
+const LIST_KEYS: [&str; 2] = ["hidden", "milestones"];
+
 /// Flags that came from a `--config` file, to attribute parse errors to the file.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigOrigin {
@@ -396,29 +399,37 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
         };
         let takes_value = arg.get_action().takes_values();
         let flag = format!("--{key}");
+        let mut push = |v: OsString| {
+            // a flag on the command line wins: the file's value is checked but not used
+            if !given_on_cli(key) {
+                extra.push(v);
+            }
+        };
         let wrong = |want: &str| input_err!("{path}: key \"{key}\" must be {want}, not {value}");
         match value {
+            // null means "the default"
             Value::Null => continue,
             Value::Bool(b) if !takes_value => {
                 if *b {
-                    extra.push(flag.into());
+                    push(flag.into());
                 }
             }
             _ if !takes_value => return Err(wrong("true or false")),
-            Value::Bool(_) | Value::Object(_) => return Err(wrong("a number, a string or a list")),
-            Value::Number(n) => extra.push(format!("{flag}={n}").into()),
-            Value::String(s) => extra.push(format!("{flag}={s}").into()),
-            Value::Array(items) => {
+            Value::Bool(_) | Value::Object(_) => return Err(wrong("a number or a string")),
+            Value::Number(n) => push(format!("{flag}={n}").into()),
+            Value::String(s) => push(format!("{flag}={s}").into()),
+            Value::Array(items) if LIST_KEYS.contains(&key.as_str()) => {
                 let mut parts = Vec::new();
                 for item in items {
                     match item {
                         Value::Number(n) => parts.push(n.to_string()),
                         Value::String(s) => parts.push(s.clone()),
-                        _ => return Err(wrong("a list of numbers or strings")),
+                        _ => return Err(wrong("a list of numbers")),
                     }
                 }
-                extra.push(format!("{flag}={}", parts.join(",")).into());
+                push(format!("{flag}={}", parts.join(",")).into());
             }
+            Value::Array(_) => return Err(wrong("a single value, not a list")),
         }
         if !given_on_cli(key) {
             origin.keys.push(key.clone());
