@@ -30,6 +30,30 @@ pub enum Command {
     /// Example: lrtool train --dataset digits --optimizer adam --lr 1e-3 --epochs 30
     #[command(allow_negative_numbers = true)]
     Train(TrainArgs),
+    /// LR range test: train from a fresh model while the LR rises from --min to --max after
+    /// every mini-batch, record the loss, and suggest learning rates from the curve.
+    ///
+    /// The curve has three phases: at low LRs the loss barely moves, then it falls steeply, then
+    /// it bounces and diverges. Good learning rates lie in the steep part. lrtool smooths the
+    /// loss (bias-corrected EMA), stops when it diverges, reads the curve with several methods
+    /// (steepest, valley, minimum/10, slide) and their consensus, checks that all three phases
+    /// showed, and prints ready-to-run `lrtool train` lines.
+    ///
+    /// Example: lrtool find-lr --dataset digits --optimizer adam --min 1e-6 --max 1
+    #[command(name = "find-lr", allow_negative_numbers = true)]
+    FindLr(FindLrArgs),
+    /// Run the find-lr suggestion methods on a recorded (lr, loss) curve in a CSV file, such as
+    /// find-lr's steps.csv or a curve logged by another tool.
+    ///
+    /// Example: lrtool suggest runs/find-lr/steps.csv --loss-column loss
+    Suggest(SuggestArgs),
+    /// Print or plot a learning-rate schedule step by step, without training: the CSV
+    /// `step,lr[,momentum]` on stdout, JSON, or an SVG. Takes exactly the schedule flags of
+    /// `train`; `--list` shows every family with its flags and formula.
+    ///
+    /// Example: lrtool schedule --schedule sgdr --t0 10 --t-mult 2 --steps 700 --steps-per-epoch 7 --plot sgdr.svg
+    #[command(allow_negative_numbers = true)]
+    Schedule(crate::commands::schedule::ScheduleCmdArgs),
     /// List the built-in and synthetic datasets with their shapes and tasks.
     Datasets(DatasetsArgs),
 }
@@ -45,7 +69,84 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
+    pub schedule: crate::schedule::ScheduleArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FindLrArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The range test's sweep.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sweep")]
+pub struct SweepArgs {
+    /// Learning rate at the first step.
+    #[arg(long, default_value_t = 1e-6)]
+    pub min: f64,
+    /// Learning rate at the last step.
+    #[arg(long, default_value_t = 1.0)]
+    pub max: f64,
+    /// How the LR rises: exp (equal ratios) or linear.
+    #[arg(long, value_enum, default_value_t = crate::lr_finder::SweepMode::Exp)]
+    pub mode: crate::lr_finder::SweepMode,
+    /// Number of mini-batches in the sweep [default: 15 per decade of the range, at least 50].
+    #[arg(long)]
+    pub steps: Option<i64>,
+    /// Smoothing factor β of the bias-corrected moving average of the loss (0 = raw loss).
+    #[arg(long, default_value_t = 0.98)]
+    pub smooth: f64,
+    /// Stop when the smoothed loss exceeds this many times the best so far.
+    #[arg(long, default_value_t = 4.0)]
+    pub diverge: f64,
+    /// Sweep the whole range even after the loss diverges (a non-finite loss still ends it).
+    #[arg(long)]
+    pub no_stop: bool,
+    /// Rows per mini-batch (the suggestions hold for this batch size).
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: i64,
+    /// Seed for the split, the initialisation and the data order (repeats use seed, seed+1, …).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run this many sweeps with different seeds (initialisation and data order) and report the
+    /// median curve and the spread of every suggestion.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: i64,
+    /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
+    #[arg(long)]
+    pub auto_extend: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct SuggestArgs {
+    /// CSV file with a header row holding a learning-rate and a loss column (optionally gzipped).
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// Column holding the learning rate.
+    #[arg(long, default_value = "lr")]
+    pub lr_column: String,
+    /// Column holding the loss.
+    #[arg(long, default_value = "loss")]
+    pub loss_column: String,
+    /// Smoothing factor β applied to the loss column before analysis (0 when the column is
+    /// already smoothed).
+    #[arg(long, default_value_t = 0.98)]
+    pub smooth: f64,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

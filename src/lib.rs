@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod lr_finder;
 pub mod nn;
 pub mod observers;
 pub mod optim;
@@ -25,10 +26,21 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use cli::{Cli, Command};
 
+/// The command line as given (program name first), for summaries and suggested next commands.
+static ARGV: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The command line this process was started with (empty when run through [`run`] directly).
+pub fn argv() -> &'static [String] {
+    ARGV.get().map(Vec::as_slice).unwrap_or(&[])
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => commands::train::run(args),
+        Command::FindLr(args) => commands::find_lr::run(args),
+        Command::Suggest(args) => commands::find_lr::suggest(args),
+        Command::Schedule(args) => commands::schedule::run(args),
         Command::Datasets(args) => commands::datasets::run(args),
     }
 }
@@ -36,6 +48,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 /// Parse `args` (program name first), run, print any error as one line on stderr, and return the
 /// process exit code.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let _ = ARGV.set(
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    );
     let cli = match parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,

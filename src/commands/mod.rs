@@ -2,4 +2,6 @@
 
 pub mod common;
 pub mod datasets;
+pub mod find_lr;
+pub mod schedule;
 pub mod train;

@@ -11,7 +11,6 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfi
 use crate::data::{Batcher, Task};
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
-use crate::schedule::Schedule;
 use crate::train::{self, End, FitSettings, Observer};
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -21,7 +20,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let optim_cfg = OptimConfig::from_args(&args.optim)?;
     let run_cfg = RunConfig::from_args(&args.run)?;
     let out_cfg = OutputConfig::from_args(&args.output, "train");
-    let schedule = Schedule::Constant { lr: run_cfg.lr };
 
     let common::Prepared {
         dataset,
@@ -29,7 +27,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         mut model,
     } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
     let task = dataset.task();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train")?;
 
     let mut batcher = Batcher::new(
         &splits.train,
@@ -39,6 +36,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     let steps_per_epoch = batcher.steps_per_epoch();
     let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
+    let schedule = args
+        .schedule
+        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train")?;
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
         out.create("steps.csv")?,
@@ -72,7 +73,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .epochs
         .iter()
         .filter(|e| e.val_loss.is_some())
-        .min_by(|a, b| a.val_loss.partial_cmp(&b.val_loss).unwrap_or(std::cmp::Ordering::Equal));
+        .min_by(|a, b| {
+            a.val_loss
+                .partial_cmp(&b.val_loss)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
     let status = match &outcome.end {
         End::Completed => json!({"status": "completed"}),
         End::Stopped { reason } => json!({"status": "stopped", "reason": reason}),
@@ -94,7 +99,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut files = vec!["steps.csv", "epochs.csv"];
     if !matches!(outcome.end, End::NonFinite { .. }) {
         let meta = common::weights_metadata(&model, &dataset, &splits);
-        out.write_atomic("model.safetensors", &crate::weights::to_bytes(&model, &meta))?;
+        out.write_atomic(
+            "model.safetensors",
+            &crate::weights::to_bytes(&model, &meta),
+        )?;
         files.push("model.safetensors");
     }
     out.write_atomic(
@@ -150,7 +158,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             },
             splits.train.len(),
             splits.val.len(),
-            model.sizes().iter().map(usize::to_string).collect::<Vec<_>>().join("-"),
+            model
+                .sizes()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join("-"),
             model.activation.name(),
             optim_cfg.name(),
             run_cfg.lr,

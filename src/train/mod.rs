@@ -15,6 +15,27 @@ use crate::nn::{Grads, LossSums, Mlp, Workspace};
 use crate::optim::{Optimizer, StepParams};
 use crate::schedule::Schedule;
 
+/// What the loop asks of a learning-rate policy at every step: a user's [`Schedule`], or the
+/// range test's sweep.
+pub trait LrSchedule {
+    /// The LR of the `step`-th update (0-based).
+    fn lr(&self, step: u64) -> f64;
+    /// Momentum (SGD) or β1 (Adam) at `step` when the policy cycles it.
+    fn momentum(&self, step: u64) -> Option<f64> {
+        let _ = step;
+        None
+    }
+}
+
+impl LrSchedule for Schedule {
+    fn lr(&self, step: u64) -> f64 {
+        Schedule::lr(self, step)
+    }
+    fn momentum(&self, step: u64) -> Option<f64> {
+        Schedule::momentum(self, step)
+    }
+}
+
 /// How long to train.
 #[derive(Debug, Clone, Copy)]
 pub struct FitSettings {
@@ -92,7 +113,7 @@ pub fn evaluate(model: &Mlp, part: &Part, ws: &mut Workspace) -> (f64, f64) {
 pub fn fit(
     model: &mut Mlp,
     optimizer: &mut Optimizer,
-    schedule: &Schedule,
+    schedule: &dyn LrSchedule,
     splits: &Splits,
     batcher: &mut Batcher,
     settings: FitSettings,

@@ -1,0 +1,707 @@
+//! The LR range test's analysis: smoothing, the divergence rule, the sweep's LR grid, the
+//! suggestion methods, the consensus, schedule bounds and phase diagnostics. Every function here
+//! is a pure function of a recorded `(lr, loss)` curve, so it is unit-tested without training and
+//! reused by `lrtool suggest` on curves logged by other tools.
+
+use serde::Serialize;
+
+/// How the LR rises from `--min` to `--max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepMode {
+    /// Geometric steps: equal ratios, equal spacing on a log axis
+    Exp,
+    /// Arithmetic steps
+    Linear,
+}
+
+/// The LR at sweep step `i` of `steps`: `min` at the first step and `max` exactly at the last
+/// (torch-lr-finder's grid). Past the last step the LR stays at `max`.
+pub fn sweep_lr(mode: SweepMode, min: f64, max: f64, steps: u64, i: u64) -> f64 {
+    if steps <= 1 {
+        return min;
+    }
+    let t = (i.min(steps - 1)) as f64 / (steps - 1) as f64;
+    match mode {
+        SweepMode::Exp => min * (max / min).powf(t),
+        SweepMode::Linear => min + t * (max - min),
+    }
+}
+
+/// Default number of sweep steps: 15 per decade of the range, at least 50.
+pub fn default_steps(min: f64, max: f64) -> u64 {
+    let decades = (max / min).log10().max(0.0);
+    ((15.0 * decades).ceil() as u64).max(50)
+}
+
+/// Bias-corrected exponential moving average (fastai's `AvgSmoothLoss`):
+/// `a ← β·a + (1−β)·loss` from `a = 0`, reported as `a / (1 − β^t)`. `β = 0` gives the raw loss.
+#[derive(Debug, Clone)]
+pub struct Smoother {
+    beta: f64,
+    avg: f64,
+    t: i32,
+}
+
+impl Smoother {
+    pub fn new(beta: f64) -> Smoother {
+        Smoother {
+            beta,
+            avg: 0.0,
+            t: 0,
+        }
+    }
+
+    /// Feed one loss, get the smoothed value.
+    pub fn push(&mut self, loss: f64) -> f64 {
+        self.t = self.t.saturating_add(1);
+        self.avg = self.beta * self.avg + (1.0 - self.beta) * loss;
+        let correction = 1.0 - self.beta.powi(self.t);
+        if correction > 0.0 {
+            self.avg / correction
+        } else {
+            loss
+        }
+    }
+}
+
+/// The divergence rule: stop when the smoothed loss exceeds `factor` times the best so far.
+///
+/// For positive losses far from zero this is exactly fastai's `smooth > factor·best`. So that it
+/// also works when the best loss approaches zero or goes negative (regression), the excess over
+/// the best is compared with a scale that never falls below 5 % of the drop seen so far:
+/// `smooth − best > (factor − 1) · max(best, 0.05·(first − best))`.
+///
+/// It also stops once the loss, after falling by at least a tenth, climbs back above where it
+/// started: the network is then worse than untrained. Optimizers that normalise their steps
+/// (Adam) tend to saturate at the chance-level loss instead of exploding, which a ratio to the
+/// best loss alone would miss on a short, smoothed sweep.
+#[derive(Debug, Clone)]
+pub struct DivergenceRule {
+    factor: f64,
+    first: Option<f64>,
+    best: f64,
+}
+
+impl DivergenceRule {
+    pub fn new(factor: f64) -> DivergenceRule {
+        DivergenceRule {
+            factor,
+            first: None,
+            best: f64::INFINITY,
+        }
+    }
+
+    /// Feed one smoothed loss; true when the sweep has diverged.
+    pub fn diverged(&mut self, smooth: f64) -> bool {
+        if !smooth.is_finite() {
+            return true;
+        }
+        let first = *self.first.get_or_insert(smooth);
+        self.best = self.best.min(smooth);
+        let scale = self.best.max(0.05 * (first - self.best));
+        let dropped = first - self.best > 0.1 * first.abs();
+        (scale > 0.0 && smooth - self.best > (self.factor - 1.0) * scale)
+            || (dropped && smooth > first)
+    }
+}
+
+/// A suggestion method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Most negative slope of the smoothed loss against log10(lr).
+    Steepest,
+    /// fastai's valley: the middle of the longest descent.
+    Valley,
+    /// LR at the lowest smoothed loss, divided by 10.
+    Minimum,
+    /// fastai's slide: the left end of the last window whose end slopes still differ.
+    Slide,
+}
+
+pub const METHODS: [Method; 4] = [
+    Method::Steepest,
+    Method::Valley,
+    Method::Minimum,
+    Method::Slide,
+];
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Steepest => "steepest",
+            Method::Valley => "valley",
+            Method::Minimum => "minimum",
+            Method::Slide => "slide",
+        }
+    }
+}
+
+/// One method's answer on a curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    pub method: Method,
+    /// The suggested learning rate (None when the curve is too short or has no finite point).
+    pub lr: Option<f64>,
+    /// Index into the full curve of the point the method picked (for plot markers).
+    pub index: Option<usize>,
+}
+
+/// The part of a curve the methods look at: finite points only, cut at the first non-finite
+/// loss, then without the first tenth (`n/10` points) and the last `skip_end` points, as fastai
+/// does. Returns the first kept index and the kept length; short curves keep what they can.
+pub fn analysis_window(losses: &[f64], skip_end: usize) -> (usize, usize) {
+    let n = losses
+        .iter()
+        .position(|l| !l.is_finite())
+        .unwrap_or(losses.len());
+    let start = n / 10;
+    let end = n.saturating_sub(skip_end);
+    if end >= start + 2 {
+        (start, end - start)
+    } else {
+        // too short to trim: use every finite point
+        (0, n)
+    }
+}
+
+/// Points dropped at the end before analysing, as fastai (5).
+pub const SKIP_END: usize = 5;
+
+/// Run one method on the curve `(lrs, smooth)` (smoothed losses).
+pub fn suggest(method: Method, lrs: &[f64], smooth: &[f64]) -> Suggestion {
+    let (start, len) = analysis_window(smooth, SKIP_END);
+    let lrs_w = &lrs[start..start + len];
+    let loss_w = &smooth[start..start + len];
+    let (lr, index) = match method {
+        Method::Steepest => match steepest(lrs_w, loss_w) {
+            Some(i) => (Some(lrs_w[i]), Some(start + i)),
+            None => (None, None),
+        },
+        Method::Valley => match valley(loss_w) {
+            Some(i) => (Some(lrs_w[i]), Some(start + i)),
+            None => (None, None),
+        },
+        Method::Minimum => match argmin(loss_w) {
+            Some(i) => (Some(lrs_w[i] / 10.0), Some(start + i)),
+            None => (None, None),
+        },
+        Method::Slide => match slide(loss_w) {
+            Some(i) => (Some(lrs_w[i]), Some(start + i)),
+            None => (None, None),
+        },
+    };
+    Suggestion { method, lr, index }
+}
+
+/// Every method on one curve.
+pub fn suggest_all(lrs: &[f64], smooth: &[f64]) -> Vec<Suggestion> {
+    METHODS.iter().map(|&m| suggest(m, lrs, smooth)).collect()
+}
+
+fn argmin(xs: &[f64]) -> Option<usize> {
+    xs.iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+}
+
+/// Slopes of `ys` against `log10(xs)` by central differences on the non-uniform grid (one-sided
+/// at the ends), like `numpy.gradient(ys, log10(xs))`.
+pub fn log_slopes(xs: &[f64], ys: &[f64]) -> Vec<f64> {
+    let n = xs.len();
+    let lx: Vec<f64> = xs.iter().map(|x| x.log10()).collect();
+    (0..n)
+        .map(|i| {
+            if n < 2 {
+                return f64::NAN;
+            }
+            let (a, b) = if i == 0 {
+                (0, 1)
+            } else if i == n - 1 {
+                (n - 2, n - 1)
+            } else {
+                (i - 1, i + 1)
+            };
+            let dx = lx[b] - lx[a];
+            if dx == 0.0 {
+                f64::NAN
+            } else {
+                (ys[b] - ys[a]) / dx
+            }
+        })
+        .collect()
+}
+
+/// Index of the most negative slope against log10(lr); None without a descending slope.
+pub fn steepest(lrs: &[f64], losses: &[f64]) -> Option<usize> {
+    if lrs.len() < 2 {
+        return None;
+    }
+    let slopes = log_slopes(lrs, losses);
+    let i = argmin(&slopes)?;
+    (slopes[i] < 0.0).then_some(i)
+}
+
+/// fastai's valley: the longest strictly decreasing subsequence of the losses, and a point about
+/// half-way along it (`start + ⌊s⌋ + ⌊s/2⌋` with `s = (end − start)/3`). A curve with no
+/// decreasing pair gives None (fastai returns its first point); a two-point descent gives its
+/// last point (where fastai's index −1 wraps to).
+pub fn valley(losses: &[f64]) -> Option<usize> {
+    let n = losses.len();
+    if n < 2 {
+        return None;
+    }
+    let mut lds = vec![1usize; n];
+    let mut max_start: isize = 0;
+    let mut max_end = 0;
+    for i in 1..n {
+        for j in 0..i {
+            if losses[i] < losses[j] && lds[i] < lds[j] + 1 {
+                lds[i] = lds[j] + 1;
+            }
+            if lds[max_end] < lds[i] {
+                max_end = i;
+                max_start = max_end as isize - lds[max_end] as isize;
+            }
+        }
+    }
+    if lds[max_end] < 2 {
+        return None;
+    }
+    let sections = (max_end as isize - max_start) as f64 / 3.0;
+    let idx = max_start + sections.floor() as isize + (sections / 2.0).floor() as isize;
+    // fastai's start may be one before the first element (−1 wraps in Python)
+    Some(if idx < 0 {
+        n - 1
+    } else {
+        (idx as usize).min(n - 1)
+    })
+}
+
+/// fastai's slide (`lr_diff = 15`, `thresh = 0.005`): walk a 15-point window leftwards from the
+/// end of the curve while the loss gradients (per index) at its two ends still differ by more than
+/// `thresh`; the answer is the left end of the last such window. On a curve shorter than the
+/// window, the window shrinks to the curve.
+pub fn slide(losses: &[f64]) -> Option<usize> {
+    let n = losses.len();
+    if n < 3 {
+        return None;
+    }
+    let grad: Vec<f64> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                losses[1] - losses[0]
+            } else if i == n - 1 {
+                losses[n - 1] - losses[n - 2]
+            } else {
+                (losses[i + 1] - losses[i - 1]) / 2.0
+            }
+        })
+        .collect();
+    let lr_diff = 15.min(n - 1);
+    let thresh = 0.005;
+    let mut r = n - 1;
+    let mut l = r - lr_diff;
+    let mut found = l;
+    loop {
+        if (grad[r] - grad[l]).abs() <= thresh {
+            break;
+        }
+        found = l;
+        if l == 0 {
+            break;
+        }
+        l -= 1;
+        r -= 1;
+    }
+    Some(found)
+}
+
+/// The geometric middle of the methods' answers, and how far apart they are in decades.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Consensus {
+    pub lr: Option<f64>,
+    /// log10(largest / smallest) of the methods' answers.
+    pub spread_decades: Option<f64>,
+    /// True when the methods disagree by more than one decade.
+    pub disagree: bool,
+}
+
+/// Geometric mean of the suggestions that exist.
+pub fn consensus(suggestions: &[Suggestion]) -> Consensus {
+    let logs: Vec<f64> = suggestions
+        .iter()
+        .filter_map(|s| s.lr)
+        .filter(|l| l.is_finite() && *l > 0.0)
+        .map(f64::log10)
+        .collect();
+    if logs.is_empty() {
+        return Consensus {
+            lr: None,
+            spread_decades: None,
+            disagree: false,
+        };
+    }
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let lo = logs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    Consensus {
+        lr: Some(10f64.powf(mean)),
+        spread_decades: Some(hi - lo),
+        disagree: hi - lo > 1.0,
+    }
+}
+
+/// The largest LR, before the loss minimum, at which the smoothed loss still falls at least half
+/// as steeply (per decade) as at its steepest: the top of a cyclical range (Smith's max_lr).
+pub fn still_steep_max(lrs: &[f64], smooth: &[f64]) -> Option<f64> {
+    let (start, len) = analysis_window(smooth, SKIP_END);
+    let lrs_w = &lrs[start..start + len];
+    let loss_w = &smooth[start..start + len];
+    let i_min = argmin(loss_w)?;
+    let slopes = log_slopes(&lrs_w[..=i_min], &loss_w[..=i_min]);
+    let i_steep = argmin(&slopes)?;
+    if slopes[i_steep] >= 0.0 {
+        return None;
+    }
+    let half = 0.5 * slopes[i_steep];
+    let mut top = i_steep;
+    for (i, &s) in slopes.iter().enumerate().skip(i_steep) {
+        if s <= half {
+            top = i;
+        } else {
+            break;
+        }
+    }
+    Some(lrs_w[top])
+}
+
+/// Which of the range test's three phases the curve shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Phases {
+    /// The loss hardly moves over the first part of the range (the LR is too low there).
+    pub flat_start: bool,
+    /// The loss falls clearly somewhere in the range.
+    pub descent: bool,
+    /// The loss rises again at the end (or the sweep stopped on divergence).
+    pub divergence: bool,
+    /// What to change when a phase is missing.
+    pub advice: Vec<String>,
+}
+
+/// Read the phases from the smoothed curve. `stopped_by_divergence` is true when the sweep ended
+/// by the divergence rule or a non-finite loss.
+pub fn phases(
+    lrs: &[f64],
+    smooth: &[f64],
+    stopped_by_divergence: bool,
+    min: f64,
+    max: f64,
+) -> Phases {
+    let n = smooth
+        .iter()
+        .position(|l| !l.is_finite())
+        .unwrap_or(smooth.len());
+    let s = &smooth[..n];
+    let mut p = Phases {
+        flat_start: false,
+        descent: false,
+        divergence: stopped_by_divergence,
+        advice: Vec::new(),
+    };
+    if n < 3 {
+        p.advice.push(format!(
+            "the sweep recorded only {n} finite losses; lower --max or --min, or raise --steps"
+        ));
+        return p;
+    }
+    let i_min = argmin(s).unwrap_or(0);
+    let first = s[0];
+    let lowest = s[i_min];
+    let drop = first - lowest;
+    let scale = first.abs().max(lowest.abs()).max(1e-12);
+    p.descent = drop > 0.1 * scale;
+    if p.descent {
+        // the first tenth of the points should change the loss by under a tenth of the drop
+        let k = (n / 10).max(2).min(i_min.max(1));
+        let early = s[..=k]
+            .iter()
+            .map(|v| (v - first).abs())
+            .fold(0.0, f64::max);
+        p.flat_start = early < 0.1 * drop && i_min > k;
+        if !p.divergence {
+            let last = s[n - 1];
+            p.divergence = i_min + 1 < n && last - lowest > 0.5 * drop;
+        }
+    }
+    if !p.descent {
+        p.advice.push(format!(
+            "the loss never fell clearly between {min:e} and {max:e}: raise --max (try {:e})",
+            max * 100.0
+        ));
+    } else {
+        if !p.flat_start {
+            p.advice.push(format!(
+                "the loss already falls at --min {min:e}: lower --min (try {:e}) to see the flat start",
+                min / 100.0
+            ));
+        }
+        if !p.divergence {
+            p.advice.push(format!(
+                "the loss did not turn up before --max {max:e}: raise --max (try {:e}) to see where training breaks down",
+                max * 10.0
+            ));
+        }
+    }
+    let _ = lrs;
+    p
+}
+
+/// The median and interquartile range of values (linear interpolation between order statistics,
+/// numpy's default). None for an empty slice.
+pub fn quartiles(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut v: Vec<f64> = values.iter().cloned().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let pos = p * (v.len() - 1) as f64;
+        let lo = pos.floor() as usize;
+        let hi = pos.ceil() as usize;
+        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+    };
+    Some((q(0.25), q(0.5), q(0.75)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp_grid(min: f64, max: f64, n: u64) -> Vec<f64> {
+        (0..n)
+            .map(|i| sweep_lr(SweepMode::Exp, min, max, n, i))
+            .collect()
+    }
+
+    /// A smooth drop of height 2 centred at 1e-3 (steepest exactly there in log10 space).
+    fn sigmoid_curve(lrs: &[f64]) -> Vec<f64> {
+        lrs.iter()
+            .map(|lr| {
+                let x = lr.log10() + 3.0;
+                1.0 + 2.0 / (1.0 + (4.0 * x).exp())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sweep_grid_hits_both_ends() {
+        assert_eq!(sweep_lr(SweepMode::Exp, 1e-6, 1.0, 91, 0), 1e-6);
+        assert!((sweep_lr(SweepMode::Exp, 1e-6, 1.0, 91, 90) - 1.0).abs() < 1e-12);
+        assert!((sweep_lr(SweepMode::Exp, 1e-6, 1.0, 91, 15) - 1e-5).abs() < 1e-18);
+        assert_eq!(sweep_lr(SweepMode::Linear, 0.0, 1.0, 11, 5), 0.5);
+        assert_eq!(sweep_lr(SweepMode::Linear, 0.1, 1.0, 11, 500), 1.0);
+        assert_eq!(default_steps(1e-6, 1.0), 90);
+        assert_eq!(default_steps(1e-2, 1.0), 50);
+    }
+
+    #[test]
+    fn smoother_is_bias_corrected() {
+        let mut s = Smoother::new(0.98);
+        // a constant loss stays exactly constant after bias correction
+        for _ in 0..50 {
+            assert!((s.push(2.0) - 2.0).abs() < 1e-12);
+        }
+        let mut raw = Smoother::new(0.0);
+        assert_eq!(raw.push(3.0), 3.0);
+        assert_eq!(raw.push(1.0), 1.0);
+    }
+
+    #[test]
+    fn divergence_rule() {
+        let mut r = DivergenceRule::new(4.0);
+        for l in [5.0, 1.5, 1.0, 0.8, 1.5, 3.0] {
+            assert!(!r.diverged(l), "{l}");
+        }
+        assert!(r.diverged(3.3)); // > 4 × 0.8, still below the start
+        // losses near zero: noise of 3× a tiny best is not divergence
+        let mut r = DivergenceRule::new(4.0);
+        for l in [2.3, 1.0, 0.01, 0.001, 0.004, 0.02] {
+            assert!(!r.diverged(l), "{l}");
+        }
+        assert!(r.diverged(1.0));
+        // negative losses (regression with an offset) still diverge
+        let mut r = DivergenceRule::new(4.0);
+        for l in [-1.0, -2.0, -3.0, -2.9] {
+            assert!(!r.diverged(l), "{l}");
+        }
+        assert!(r.diverged(-2.0));
+        assert!(DivergenceRule::new(4.0).diverged(f64::NAN));
+        // saturating at the starting loss after a descent (Adam) counts as divergence
+        let mut r = DivergenceRule::new(4.0);
+        for l in [2.3, 2.0, 1.7, 1.8, 2.2] {
+            assert!(!r.diverged(l), "{l}");
+        }
+        assert!(r.diverged(2.31));
+        // but a flat start that wobbles above its first value does not
+        let mut r = DivergenceRule::new(4.0);
+        for l in [2.3, 2.29, 2.31, 2.32, 2.28] {
+            assert!(!r.diverged(l), "{l}");
+        }
+    }
+
+    #[test]
+    fn steepest_finds_the_analytic_point() {
+        let lrs = exp_grid(1e-6, 1.0, 121);
+        let loss = sigmoid_curve(&lrs);
+        let s = suggest(Method::Steepest, &lrs, &loss);
+        let lr = s.lr.unwrap();
+        assert!((lr.log10() + 3.0).abs() < 0.06, "steepest at {lr}");
+    }
+
+    #[test]
+    fn minimum_is_a_tenth_of_the_lowest_point() {
+        let lrs = exp_grid(1e-5, 1.0, 60);
+        // U shape with its minimum at lrs[40]
+        let loss: Vec<f64> = (0..60).map(|i| ((i as f64) - 40.0).powi(2) + 1.0).collect();
+        let s = suggest(Method::Minimum, &lrs, &loss);
+        assert_eq!(s.index, Some(40));
+        assert!((s.lr.unwrap() - lrs[40] / 10.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn valley_matches_fastai_on_the_toy_curve() {
+        // fastai's valley on [3,3,3,2.9,2.5,2,1.5,1.2,1.1,1.3,2,4] picks index 4 (loss 2.5)
+        let loss = [3.0, 3.0, 3.0, 2.9, 2.5, 2.0, 1.5, 1.2, 1.1, 1.3, 2.0, 4.0];
+        assert_eq!(valley(&loss), Some(4));
+        // two-point descent: index −1 in fastai, i.e. the last point
+        assert_eq!(valley(&[2.0, 1.0]), Some(1));
+        // no decreasing pair
+        assert_eq!(valley(&[1.0, 1.0, 2.0]), None);
+    }
+
+    #[test]
+    fn slide_on_a_descent() {
+        let lrs = exp_grid(1e-6, 1.0, 100);
+        let loss = sigmoid_curve(&lrs);
+        let s = suggest(Method::Slide, &lrs, &loss);
+        let lr = s.lr.unwrap();
+        // the window walks left through the flat tail and stops inside the descent
+        assert!(lr > 1e-5 && lr < 1e-1, "slide gave {lr}");
+    }
+
+    #[test]
+    fn degenerate_curves_do_not_panic() {
+        let cases: Vec<(Vec<f64>, Vec<f64>)> = vec![
+            (vec![], vec![]),
+            (vec![1e-3], vec![1.0]),
+            (vec![1e-3, 1e-2], vec![2.0, 1.0]),
+            (vec![1e-3, 1e-2, 1e-1], vec![2.0, 1.0, 3.0]),
+            (exp_grid(1e-6, 1.0, 40), vec![1.0; 40]),
+            (exp_grid(1e-6, 1.0, 40), (0..40).map(|i| i as f64).collect()),
+            (
+                exp_grid(1e-6, 1.0, 40),
+                (0..40)
+                    .map(|i| if i > 30 { f64::NAN } else { -(i as f64) })
+                    .collect(),
+            ),
+            (exp_grid(1e-6, 1.0, 40), vec![f64::NAN; 40]),
+        ];
+        for (lrs, loss) in &cases {
+            let all = suggest_all(lrs, loss);
+            assert_eq!(all.len(), 4);
+            for s in &all {
+                if let Some(lr) = s.lr {
+                    assert!(lr.is_finite() && lr > 0.0);
+                }
+                if let Some(i) = s.index {
+                    assert!(i < lrs.len());
+                }
+            }
+            let _ = consensus(&all);
+            let _ = still_steep_max(lrs, loss);
+            let _ = phases(lrs, loss, false, 1e-6, 1.0);
+        }
+        // flat and increasing curves have no steepest descent
+        let lrs = exp_grid(1e-6, 1.0, 40);
+        assert_eq!(suggest(Method::Steepest, &lrs, &[1.0; 40]).lr, None);
+        let inc: Vec<f64> = (0..40).map(|i| i as f64).collect();
+        assert_eq!(suggest(Method::Steepest, &lrs, &inc).lr, None);
+        assert_eq!(suggest(Method::Valley, &lrs, &inc).lr, None);
+        // a NaN tail is cut: the minimum is taken before it
+        let tail: Vec<f64> = (0..40)
+            .map(|i| if i >= 30 { f64::NAN } else { 10.0 - i as f64 })
+            .collect();
+        let m = suggest(Method::Minimum, &lrs, &tail);
+        assert!(m.index.unwrap() < 30);
+        // negative losses work like any others
+        let neg: Vec<f64> = sigmoid_curve(&lrs).iter().map(|l| l - 10.0).collect();
+        assert!(suggest(Method::Steepest, &lrs, &neg).lr.is_some());
+    }
+
+    #[test]
+    fn consensus_and_disagreement() {
+        let mk = |lr: f64| Suggestion {
+            method: Method::Valley,
+            lr: Some(lr),
+            index: None,
+        };
+        let c = consensus(&[mk(1e-3), mk(1e-2)]);
+        assert!((c.lr.unwrap() - 10f64.powf(-2.5)).abs() < 1e-12);
+        assert!(!c.disagree);
+        let c = consensus(&[mk(1e-4), mk(1e-2), mk(1e-3)]);
+        assert!(c.disagree);
+        assert!((c.spread_decades.unwrap() - 2.0).abs() < 1e-12);
+        assert_eq!(consensus(&[]).lr, None);
+    }
+
+    #[test]
+    fn phases_are_read_from_the_curve() {
+        let lrs = exp_grid(1e-6, 1.0, 100);
+        // flat, then down, then up
+        let full: Vec<f64> = lrs
+            .iter()
+            .map(|lr| {
+                let x = lr.log10();
+                if x < -4.0 {
+                    2.0
+                } else if x < -2.0 {
+                    2.0 - (x + 4.0) * 0.8
+                } else {
+                    0.4 + (x + 2.0) * 3.0
+                }
+            })
+            .collect();
+        let p = phases(&lrs, &full, false, 1e-6, 1.0);
+        assert!(p.flat_start && p.descent && p.divergence, "{p:?}");
+        assert!(p.advice.is_empty());
+        // no flat start: descent from the first point
+        let down: Vec<f64> = (0..100).map(|i| 3.0 - i as f64 * 0.02).collect();
+        let p = phases(&lrs, &down, false, 1e-6, 1.0);
+        assert!(p.descent && !p.flat_start && !p.divergence, "{p:?}");
+        assert!(p.advice.iter().any(|a| a.contains("lower --min")));
+        assert!(p.advice.iter().any(|a| a.contains("raise --max")));
+        // nothing happens at all
+        let p = phases(&lrs, &[1.0; 100], false, 1e-6, 1.0);
+        assert!(!p.descent);
+    }
+
+    #[test]
+    fn still_steep_max_is_at_the_top_of_the_descent() {
+        let lrs = exp_grid(1e-6, 1.0, 121);
+        let loss = sigmoid_curve(&lrs);
+        let top = still_steep_max(&lrs, &loss).unwrap();
+        let steep = suggest(Method::Steepest, &lrs, &loss).lr.unwrap();
+        assert!(top > steep && top < steep * 10.0, "top {top} steep {steep}");
+    }
+
+    #[test]
+    fn quartiles_like_numpy() {
+        // numpy.percentile([1, 2, 3, 4], [25, 50, 75]) -> [1.75, 2.5, 3.25]
+        assert_eq!(quartiles(&[4.0, 1.0, 3.0, 2.0]), Some((1.75, 2.5, 3.25)));
+        assert_eq!(quartiles(&[]), None);
+    }
+}

@@ -1,0 +1,950 @@
+//! The schedule flags shared by `lrtool train` and `lrtool schedule` (`ScheduleArgs`), their
+//! validation, and the conversion into a `Schedule` for a run of known length.
+//!
+//! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
+//! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
+
+use serde::Serialize;
+
+use super::{
+    Anneal, Cosine, Cyclic, Exponential, MomentumRange, MultiStep, OneCycle, Schedule, Sgdr,
+    StepDecay, StepVariant, Warmup,
+};
+use crate::{input_bail, input_err};
+
+/// The schedule families, as named by `--schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleKind {
+    /// Fixed LR.
+    Constant,
+    /// Multiply by --gamma every --step-every epochs (PyTorch StepLR).
+    Step,
+    /// Multiply by --gamma at each of --milestones (PyTorch MultiStepLR).
+    Multistep,
+    /// Multiply by --gamma every epoch (PyTorch ExponentialLR).
+    Exponential,
+    /// Cosine from --lr to --min-lr over the run (PyTorch CosineAnnealingLR).
+    Cosine,
+    /// Cosine with warm restarts (PyTorch CosineAnnealingWarmRestarts).
+    Sgdr,
+    /// Smith's triangle between --min-lr and --lr (PyTorch CyclicLR).
+    Triangular,
+    /// Triangle whose amplitude halves every cycle.
+    Triangular2,
+    /// Triangle whose amplitude shrinks by --gamma every step.
+    ExpRange,
+    /// Smith's 1cycle (PyTorch OneCycleLR).
+    OneCycle,
+}
+
+impl ScheduleKind {
+    pub const ALL: [ScheduleKind; 10] = [
+        ScheduleKind::Constant,
+        ScheduleKind::Step,
+        ScheduleKind::Multistep,
+        ScheduleKind::Exponential,
+        ScheduleKind::Cosine,
+        ScheduleKind::Sgdr,
+        ScheduleKind::Triangular,
+        ScheduleKind::Triangular2,
+        ScheduleKind::ExpRange,
+        ScheduleKind::OneCycle,
+    ];
+
+    /// The name given to `--schedule`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScheduleKind::Constant => "constant",
+            ScheduleKind::Step => "step",
+            ScheduleKind::Multistep => "multistep",
+            ScheduleKind::Exponential => "exponential",
+            ScheduleKind::Cosine => "cosine",
+            ScheduleKind::Sgdr => "sgdr",
+            ScheduleKind::Triangular => "triangular",
+            ScheduleKind::Triangular2 => "triangular2",
+            ScheduleKind::ExpRange => "exp-range",
+            ScheduleKind::OneCycle => "one-cycle",
+        }
+    }
+
+    /// True for the cyclical families (triangular, triangular2, exp-range).
+    pub fn is_cyclical(self) -> bool {
+        matches!(
+            self,
+            ScheduleKind::Triangular | ScheduleKind::Triangular2 | ScheduleKind::ExpRange
+        )
+    }
+
+    /// True for the families that cycle momentum (on by default, `--no-cycle-momentum` turns it off).
+    pub fn cycles_momentum(self) -> bool {
+        self.is_cyclical() || self == ScheduleKind::OneCycle
+    }
+}
+
+/// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Schedule")]
+pub struct ScheduleArgs {
+    /// Learning-rate schedule; `lrtool schedule --list` shows each with its flags and formula.
+    /// --lr is the starting LR, or the peak for triangular, triangular2, exp-range and one-cycle.
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Constant, value_name = "NAME")]
+    pub schedule: ScheduleKind,
+
+    /// step, multistep, exponential, exp-range: the decay factor, in (0, 1] [default: 0.1 for
+    /// step and multistep (PyTorch's), 0.95 for exponential, 1 for exp-range (PyTorch's)].
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// step: epochs between two drops [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub step_every: Option<u64>,
+    /// step: pytorch = first drop after --step-every epochs (StepLR); keras = one epoch earlier,
+    /// lr·gamma^floor((1+epoch)/k) as in the widely copied Keras step decay [default: pytorch].
+    #[arg(long, value_enum, value_name = "VARIANT")]
+    pub step_variant: Option<StepVariant>,
+    /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
+    #[arg(long, value_name = "E1,E2,…")]
+    pub milestones: Option<String>,
+
+    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
+    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    #[arg(long, value_name = "LR")]
+    pub min_lr: Option<f64>,
+    /// sgdr: length of the first cycle in epochs [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub t0: Option<u64>,
+    /// sgdr: each cycle is this many times longer than the one before, a whole number ≥ 1
+    /// [default: 1].
+    #[arg(long, value_name = "N")]
+    pub t_mult: Option<f64>,
+    /// sgdr: multiply the restart peak by this after each cycle, in (0, 1] [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub peak_decay: Option<f64>,
+    /// sgdr: multiply the floor (--min-lr) by this after each cycle, in (0, 1]; a peak that
+    /// decays below the floor stops there [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub floor_decay: Option<f64>,
+
+    /// triangular, triangular2, exp-range: steps in the rising half of a cycle [default: 4
+    /// epochs' worth, the middle of Smith's 2–8 epochs advice].
+    #[arg(long, value_name = "STEPS")]
+    pub step_size: Option<u64>,
+    /// triangular, triangular2, exp-range: the rising half in epochs, instead of --step-size.
+    #[arg(long, value_name = "EPOCHS")]
+    pub step_size_epochs: Option<u64>,
+    /// triangular, triangular2, exp-range: the falling half, in the unit of the rising half
+    /// (steps, or epochs with --step-size-epochs) [default: as long as the rising half].
+    #[arg(long, value_name = "N")]
+    pub step_size_down: Option<u64>,
+
+    /// one-cycle: fraction of the run spent raising the LR, in (0, 1) [default: 0.3].
+    #[arg(long, value_name = "FRACTION")]
+    pub pct_start: Option<f64>,
+    /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
+    #[arg(long, value_name = "FACTOR")]
+    pub div_factor: Option<f64>,
+    /// one-cycle: end at --lr / (div-factor · final-div-factor), at least 1 [default: 1e4].
+    #[arg(long, value_name = "FACTOR")]
+    pub final_div_factor: Option<f64>,
+    /// one-cycle: shape of each phase [default: cos].
+    #[arg(long, value_enum, value_name = "SHAPE")]
+    pub anneal: Option<Anneal>,
+    /// one-cycle: Smith's original three phases (up, down to the start, then down to the end)
+    /// instead of two.
+    #[arg(long)]
+    pub three_phase: bool,
+
+    /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
+    /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
+    #[arg(long, overrides_with = "no_cycle_momentum")]
+    pub cycle_momentum: bool,
+    /// Do not cycle momentum: the optimizer keeps its own --momentum or --beta1.
+    #[arg(long, overrides_with = "cycle_momentum")]
+    pub no_cycle_momentum: bool,
+    /// Momentum where the LR peaks [default: 0.8 for the cyclical ones, 0.85 for one-cycle].
+    #[arg(long, value_name = "M")]
+    pub base_momentum: Option<f64>,
+    /// Momentum where the LR is lowest [default: 0.9 for the cyclical ones, 0.95 for one-cycle].
+    #[arg(long, value_name = "M")]
+    pub max_momentum: Option<f64>,
+
+    /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
+    /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
+    #[arg(long, value_name = "STEPS")]
+    pub warmup_steps: Option<u64>,
+    /// Any schedule: the warm-up length in epochs, instead of --warmup-steps.
+    #[arg(long, value_name = "EPOCHS")]
+    pub warmup_epochs: Option<u64>,
+    /// The warm-up starts at this fraction of the schedule's first LR and rises linearly to it
+    /// (PyTorch LinearLR), in (0, 1] [default: 1/3, PyTorch's].
+    #[arg(long, value_name = "FACTOR")]
+    pub warmup_start_factor: Option<f64>,
+}
+
+/// One family for `--list` and the docs: flags (with defaults), formula, PyTorch equivalent.
+pub struct FamilyInfo {
+    pub kind: ScheduleKind,
+    pub flags: &'static str,
+    pub formula: &'static str,
+    pub pytorch: &'static str,
+}
+
+/// Every family, in `--schedule` order. `t` is the 0-based step, `e = ⌊t/K⌋` its epoch with `K`
+/// steps per epoch, `N` the run's steps.
+pub const FAMILIES: [FamilyInfo; 10] = [
+    FamilyInfo {
+        kind: ScheduleKind::Constant,
+        flags: "--lr",
+        formula: "lr(t) = lr",
+        pytorch: "no scheduler",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Step,
+        flags: "--lr --gamma [0.1] --step-every EPOCHS [10] --step-variant pytorch|keras [pytorch]",
+        formula: "lr(t) = lr·gamma^⌊e/k⌋ (keras: ⌊(1+e)/k⌋, one epoch earlier), k = --step-every",
+        pytorch: "StepLR(step_size=k, gamma) stepped per epoch",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Multistep,
+        flags: "--lr --gamma [0.1] --milestones E1,E2,… (required)",
+        formula: "lr(t) = lr·gamma^(number of milestones ≤ e)",
+        pytorch: "MultiStepLR(milestones, gamma) stepped per epoch",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Exponential,
+        flags: "--lr --gamma [0.95]",
+        formula: "lr(t) = lr·gamma^e",
+        pytorch: "ExponentialLR(gamma) stepped per epoch (PyTorch has no default gamma)",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Cosine,
+        flags: "--lr --min-lr [0]",
+        formula: "lr(t) = min + (lr − min)·(1 + cos(π·t/N))/2, min-lr from N on",
+        pytorch: "CosineAnnealingLR(T_max=N, eta_min) stepped per batch",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Sgdr,
+        flags: "--lr --min-lr [0] --t0 EPOCHS [10] --t-mult [1] --peak-decay [1] --floor-decay [1]",
+        formula: "cycle i lasts T_i = t0·t-mult^i epochs; lr = min_i + (max_i − min_i)·(1 + cos(π·T_cur/T_i))/2, T_cur = fractional epochs since the restart, min_i = min-lr·floor-decay^i, max_i = max(lr·peak-decay^i, min_i)",
+        pytorch: "CosineAnnealingWarmRestarts(T_0, T_mult, eta_min) with step(t/K) per batch",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Triangular,
+        flags: "--lr (max) --min-lr [lr/4] --step-size STEPS | --step-size-epochs [4 epochs] --step-size-down [= up] --cycle-momentum [on] --base-momentum [0.8] --max-momentum [0.9]",
+        formula: "lr = min + (lr − min)·s, s rises 0→1 over step-size steps and falls back over step-size-down",
+        pytorch: "CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode='triangular')",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Triangular2,
+        flags: "as triangular",
+        formula: "lr = min + (lr − min)·s/2^c, c = 0-based cycle",
+        pytorch: "CyclicLR(…, mode='triangular2')",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::ExpRange,
+        flags: "as triangular, and --gamma [1]",
+        formula: "lr = min + (lr − min)·s·gamma^t (t = global step)",
+        pytorch: "CyclicLR(…, mode='exp_range', gamma)",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::OneCycle,
+        flags: "--lr (max) --pct-start [0.3] --div-factor [25] --final-div-factor [1e4] --anneal cos|linear [cos] --three-phase --cycle-momentum [on] --base-momentum [0.85] --max-momentum [0.95]",
+        formula: "lr/div-factor → lr at step pct-start·N − 1 → lr/(div-factor·final-div-factor) at step N − 1",
+        pytorch: "OneCycleLR(max_lr, total_steps=N, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)",
+    },
+];
+
+/// The text of `lrtool schedule --list`.
+pub fn list_text() -> String {
+    let mut text = String::from(
+        "Schedules for `lrtool train` and `lrtool schedule` (--schedule NAME). t = 0-based step, \
+         e = ⌊t/K⌋ its epoch (K steps per epoch), N = steps in the run; [defaults] in brackets.\n\n",
+    );
+    for f in &FAMILIES {
+        text.push_str(&format!(
+            "{}\n  flags:   {}\n  formula: {}\n  PyTorch: {}\n\n",
+            f.kind.name(),
+            f.flags,
+            f.formula,
+            f.pytorch
+        ));
+    }
+    text.push_str(
+        "Any schedule: --warmup-steps W | --warmup-epochs E, --warmup-start-factor f [1/3]: \
+         lr(t) = L0·(f + (1 − f)·t/W) for t < W (L0 = the schedule's first LR), then the schedule \
+         from its own step 0 over the remaining N − W steps (PyTorch SequentialLR(LinearLR, …)).\n\
+         Momentum cycling (SGD momentum or Adam β1, against the LR) is on by default for \
+         triangular, triangular2, exp-range and one-cycle, as in PyTorch; --no-cycle-momentum \
+         turns it off.\n",
+    );
+    text
+}
+
+/// A flag, whether it was given, and the families that use it.
+struct FlagUse {
+    flag: &'static str,
+    given: bool,
+    families: &'static [ScheduleKind],
+}
+
+const CYCLICAL: &[ScheduleKind] = &[
+    ScheduleKind::Triangular,
+    ScheduleKind::Triangular2,
+    ScheduleKind::ExpRange,
+];
+const CYCLES_MOMENTUM: &[ScheduleKind] = &[
+    ScheduleKind::Triangular,
+    ScheduleKind::Triangular2,
+    ScheduleKind::ExpRange,
+    ScheduleKind::OneCycle,
+];
+const ONE_CYCLE: &[ScheduleKind] = &[ScheduleKind::OneCycle];
+const SGDR: &[ScheduleKind] = &[ScheduleKind::Sgdr];
+
+impl ScheduleArgs {
+    /// The flags as if only `--schedule kind` was given.
+    pub fn defaults(kind: ScheduleKind) -> ScheduleArgs {
+        ScheduleArgs {
+            schedule: kind,
+            gamma: None,
+            step_every: None,
+            step_variant: None,
+            milestones: None,
+            min_lr: None,
+            t0: None,
+            t_mult: None,
+            peak_decay: None,
+            floor_decay: None,
+            step_size: None,
+            step_size_epochs: None,
+            step_size_down: None,
+            pct_start: None,
+            div_factor: None,
+            final_div_factor: None,
+            anneal: None,
+            three_phase: false,
+            cycle_momentum: false,
+            no_cycle_momentum: false,
+            base_momentum: None,
+            max_momentum: None,
+            warmup_steps: None,
+            warmup_epochs: None,
+            warmup_start_factor: None,
+        }
+    }
+
+    fn flag_uses(&self) -> [FlagUse; 21] {
+        use ScheduleKind as K;
+        let u = |flag, given, families| FlagUse {
+            flag,
+            given,
+            families,
+        };
+        [
+            u(
+                "--gamma",
+                self.gamma.is_some(),
+                &[K::Step, K::Multistep, K::Exponential, K::ExpRange],
+            ),
+            u("--step-every", self.step_every.is_some(), &[K::Step]),
+            u("--step-variant", self.step_variant.is_some(), &[K::Step]),
+            u("--milestones", self.milestones.is_some(), &[K::Multistep]),
+            u(
+                "--min-lr",
+                self.min_lr.is_some(),
+                &[
+                    K::Cosine,
+                    K::Sgdr,
+                    K::Triangular,
+                    K::Triangular2,
+                    K::ExpRange,
+                ],
+            ),
+            u("--t0", self.t0.is_some(), SGDR),
+            u("--t-mult", self.t_mult.is_some(), SGDR),
+            u("--peak-decay", self.peak_decay.is_some(), SGDR),
+            u("--floor-decay", self.floor_decay.is_some(), SGDR),
+            u("--step-size", self.step_size.is_some(), CYCLICAL),
+            u(
+                "--step-size-epochs",
+                self.step_size_epochs.is_some(),
+                CYCLICAL,
+            ),
+            u("--step-size-down", self.step_size_down.is_some(), CYCLICAL),
+            u("--pct-start", self.pct_start.is_some(), ONE_CYCLE),
+            u("--div-factor", self.div_factor.is_some(), ONE_CYCLE),
+            u(
+                "--final-div-factor",
+                self.final_div_factor.is_some(),
+                ONE_CYCLE,
+            ),
+            u("--anneal", self.anneal.is_some(), ONE_CYCLE),
+            u("--three-phase", self.three_phase, ONE_CYCLE),
+            u("--cycle-momentum", self.cycle_momentum, CYCLES_MOMENTUM),
+            u(
+                "--no-cycle-momentum",
+                self.no_cycle_momentum,
+                CYCLES_MOMENTUM,
+            ),
+            u(
+                "--base-momentum",
+                self.base_momentum.is_some(),
+                CYCLES_MOMENTUM,
+            ),
+            u(
+                "--max-momentum",
+                self.max_momentum.is_some(),
+                CYCLES_MOMENTUM,
+            ),
+        ]
+    }
+
+    /// Every given flag must be one the chosen schedule uses.
+    fn check_flags_used(&self) -> anyhow::Result<()> {
+        let kind = self.schedule;
+        for f in self.flag_uses() {
+            if f.given && !f.families.contains(&kind) {
+                let names: Vec<&str> = f.families.iter().map(|k| k.name()).collect();
+                input_bail!(
+                    "{} is not used by --schedule {} (it applies to --schedule {})",
+                    f.flag,
+                    kind.name(),
+                    names.join(", ")
+                );
+            }
+        }
+        if self.warmup_start_factor.is_some()
+            && self.warmup_steps.is_none()
+            && self.warmup_epochs.is_none()
+        {
+            input_bail!("--warmup-start-factor needs --warmup-steps or --warmup-epochs");
+        }
+        if self.warmup_steps.is_some() && self.warmup_epochs.is_some() {
+            input_bail!("--warmup-steps and --warmup-epochs: give one of them, not both");
+        }
+        if self.step_size.is_some() && self.step_size_epochs.is_some() {
+            input_bail!("--step-size and --step-size-epochs: give one of them, not both");
+        }
+        Ok(())
+    }
+
+    /// The schedule for a run of `total_steps` steps with `steps_per_epoch` steps per epoch, `lr`
+    /// being `--lr`. Every flag is validated here; errors name the flag (exit code 2).
+    pub fn build(
+        &self,
+        lr: f64,
+        steps_per_epoch: usize,
+        total_steps: u64,
+    ) -> anyhow::Result<Schedule> {
+        let lr = crate::config::check_lr("--lr", lr)?;
+        self.check_flags_used()?;
+        let spe = u64::try_from(steps_per_epoch.max(1)).unwrap_or(u64::MAX);
+        let warmup = match (self.warmup_steps, self.warmup_epochs) {
+            (Some(w), _) => w,
+            (None, Some(e)) => epochs_to_steps("--warmup-epochs", e, spe)?,
+            (None, None) => 0,
+        };
+        if warmup > 0 && warmup >= total_steps {
+            let flag = if self.warmup_steps.is_some() {
+                format!("--warmup-steps {warmup}")
+            } else {
+                format!("--warmup-epochs {}", self.warmup_epochs.unwrap_or(0))
+            };
+            input_bail!(
+                "{flag}: the warm-up ({warmup} steps) must be shorter than the run ({total_steps} steps)"
+            );
+        }
+        let start_factor = match self.warmup_start_factor {
+            Some(f) => fraction("--warmup-start-factor", f, false, true)?,
+            None => 1.0 / 3.0,
+        };
+        let main = self.build_main(lr, spe, total_steps - warmup)?;
+        Ok(if warmup > 0 {
+            Schedule::Warmup(Warmup {
+                steps: warmup,
+                start_factor,
+                main: Box::new(main),
+            })
+        } else {
+            main
+        })
+    }
+
+    /// The chosen family over `total` steps (the run after any warm-up).
+    fn build_main(&self, lr: f64, spe: u64, total: u64) -> anyhow::Result<Schedule> {
+        use ScheduleKind as K;
+        let kind = self.schedule;
+        let gamma = |default: f64| -> anyhow::Result<f64> {
+            match self.gamma {
+                Some(g) => fraction("--gamma", g, false, true),
+                None => Ok(default),
+            }
+        };
+        let min_lr = |default: f64| -> anyhow::Result<f64> {
+            let Some(m) = self.min_lr else {
+                return Ok(default);
+            };
+            if !(m.is_finite() && m >= 0.0) {
+                input_bail!("--min-lr {m}: must be a finite LR of at least 0");
+            }
+            if m > lr {
+                input_bail!("--min-lr {m}: must not be above --lr {lr}");
+            }
+            Ok(m)
+        };
+        Ok(match kind {
+            K::Constant => Schedule::Constant { lr },
+            K::Step => {
+                let k = self.step_every.unwrap_or(10);
+                if k == 0 {
+                    input_bail!("--step-every 0: must be at least 1 epoch");
+                }
+                let every = epochs_to_steps("--step-every", k, spe)?;
+                let variant = self.step_variant.unwrap_or(StepVariant::Pytorch);
+                let first_drop = match variant {
+                    StepVariant::Pytorch => every,
+                    StepVariant::Keras => every - spe,
+                };
+                Schedule::Step(StepDecay {
+                    lr,
+                    gamma: gamma(0.1)?,
+                    every,
+                    first_drop,
+                    variant,
+                })
+            }
+            K::Multistep => {
+                let Some(text) = &self.milestones else {
+                    input_bail!(
+                        "--milestones: --schedule multistep needs the epochs at which to multiply by --gamma, like --milestones 30,80"
+                    );
+                };
+                let epochs = parse_milestones(text)?;
+                let milestones = epochs
+                    .iter()
+                    .map(|&e| epochs_to_steps("--milestones", e, spe))
+                    .collect::<anyhow::Result<Vec<u64>>>()?;
+                Schedule::MultiStep(MultiStep {
+                    lr,
+                    gamma: gamma(0.1)?,
+                    milestones,
+                })
+            }
+            K::Exponential => Schedule::Exponential(Exponential {
+                lr,
+                gamma: gamma(0.95)?,
+                every: spe,
+            }),
+            K::Cosine => Schedule::Cosine(Cosine {
+                lr,
+                min_lr: min_lr(0.0)?,
+                total,
+            }),
+            K::Sgdr => {
+                let t0 = self.t0.unwrap_or(10);
+                if t0 == 0 {
+                    input_bail!("--t0 0: the first cycle must last at least 1 epoch");
+                }
+                epochs_to_steps("--t0", t0, spe)?;
+                let t_mult = match self.t_mult {
+                    None => 1,
+                    Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 1e6 => {
+                        m as u64
+                    }
+                    Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 => {
+                        input_bail!("--t-mult {m}: must be at most 1000000")
+                    }
+                    Some(m) => input_bail!(
+                        "--t-mult {m}: must be a whole number of at least 1 (each cycle is t-mult times as long as the one before; PyTorch's T_mult is an integer too)"
+                    ),
+                };
+                let peak_decay = match self.peak_decay {
+                    Some(p) => fraction("--peak-decay", p, false, true)?,
+                    None => 1.0,
+                };
+                let floor_decay = match self.floor_decay {
+                    Some(f) => fraction("--floor-decay", f, false, true)?,
+                    None => 1.0,
+                };
+                let min_lr = min_lr(0.0)?;
+                Schedule::Sgdr(Sgdr {
+                    lr,
+                    min_lr,
+                    t0,
+                    t_mult,
+                    peak_decay,
+                    floor_decay,
+                    steps_per_epoch: spe,
+                })
+            }
+            K::Triangular | K::Triangular2 | K::ExpRange => {
+                let (up, down) = match (self.step_size, self.step_size_epochs) {
+                    (Some(0), _) => input_bail!("--step-size 0: must be at least 1 step"),
+                    (Some(s), _) => (s, self.step_size_down.unwrap_or(s)),
+                    (None, Some(0)) => {
+                        input_bail!("--step-size-epochs 0: must be at least 1 epoch")
+                    }
+                    (None, Some(e)) => {
+                        let up = epochs_to_steps("--step-size-epochs", e, spe)?;
+                        let down = match self.step_size_down {
+                            Some(d) => epochs_to_steps("--step-size-down", d, spe)?,
+                            None => up,
+                        };
+                        (up, down)
+                    }
+                    (None, None) => {
+                        let up = epochs_to_steps("--step-size-epochs", 4, spe)?;
+                        (up, self.step_size_down.unwrap_or(up))
+                    }
+                };
+                if down == 0 {
+                    input_bail!("--step-size-down 0: must be at least 1");
+                }
+                let cyclic = Cyclic {
+                    base_lr: min_lr(lr / 4.0)?,
+                    max_lr: lr,
+                    step_size_up: up,
+                    step_size_down: down,
+                    gamma: if kind == K::ExpRange {
+                        gamma(1.0)?
+                    } else {
+                        1.0
+                    },
+                    momentum: self.momentum_range(0.8, 0.9)?,
+                };
+                match kind {
+                    K::Triangular => Schedule::Triangular(cyclic),
+                    K::Triangular2 => Schedule::Triangular2(cyclic),
+                    _ => Schedule::ExpRange(cyclic),
+                }
+            }
+            K::OneCycle => {
+                let pct_start = match self.pct_start {
+                    Some(p) => fraction("--pct-start", p, false, false)?,
+                    None => 0.3,
+                };
+                if self.three_phase && pct_start >= 0.5 {
+                    input_bail!(
+                        "--pct-start {pct_start}: must be below 0.5 with --three-phase (the first two phases take 2·pct-start of the run)"
+                    );
+                }
+                let factor = |flag: &str, v: Option<f64>, default: f64| match v {
+                    None => Ok(default),
+                    Some(f) if f.is_finite() && f >= 1.0 => Ok(f),
+                    Some(f) => Err(input_err!(
+                        "{flag} {f}: must be a finite number of at least 1"
+                    )),
+                };
+                Schedule::OneCycle(OneCycle {
+                    max_lr: lr,
+                    total,
+                    pct_start,
+                    div_factor: factor("--div-factor", self.div_factor, 25.0)?,
+                    final_div_factor: factor("--final-div-factor", self.final_div_factor, 1e4)?,
+                    anneal: self.anneal.unwrap_or(Anneal::Cos),
+                    three_phase: self.three_phase,
+                    momentum: self.momentum_range(0.85, 0.95)?,
+                })
+            }
+        })
+    }
+
+    /// The momentum range of a momentum-cycling family, or `None` with `--no-cycle-momentum`.
+    fn momentum_range(&self, base: f64, max: f64) -> anyhow::Result<Option<MomentumRange>> {
+        if self.no_cycle_momentum {
+            for (flag, given) in [
+                ("--base-momentum", self.base_momentum.is_some()),
+                ("--max-momentum", self.max_momentum.is_some()),
+            ] {
+                if given {
+                    input_bail!("{flag} has no effect with --no-cycle-momentum");
+                }
+            }
+            return Ok(None);
+        }
+        let check = |flag: &str, v: f64| {
+            if v.is_finite() && (0.0..1.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(input_err!("{flag} {v}: must be at least 0 and below 1"))
+            }
+        };
+        let base = check("--base-momentum", self.base_momentum.unwrap_or(base))?;
+        let max = check("--max-momentum", self.max_momentum.unwrap_or(max))?;
+        if base > max {
+            let flag = if self.base_momentum.is_some() {
+                format!("--base-momentum {base}")
+            } else {
+                format!("--max-momentum {max}")
+            };
+            input_bail!(
+                "{flag}: --base-momentum ({base}) must not be above --max-momentum ({max})"
+            );
+        }
+        Ok(Some(MomentumRange { base, max }))
+    }
+}
+
+/// `epochs × steps_per_epoch`, or an error naming the flag when it does not fit.
+fn epochs_to_steps(flag: &str, epochs: u64, spe: u64) -> anyhow::Result<u64> {
+    epochs.checked_mul(spe).ok_or_else(|| {
+        input_err!("{flag} {epochs}: too many steps ({epochs} epochs × {spe} steps per epoch)")
+    })
+}
+
+/// A finite number in `(0, 1]` (or `[0, 1]` with `zero_ok`; `1` excluded unless `one_ok`).
+fn fraction(flag: &str, v: f64, zero_ok: bool, one_ok: bool) -> anyhow::Result<f64> {
+    let low_ok = if zero_ok { v >= 0.0 } else { v > 0.0 };
+    let high_ok = if one_ok { v <= 1.0 } else { v < 1.0 };
+    if v.is_finite() && low_ok && high_ok {
+        return Ok(v);
+    }
+    let range = match (zero_ok, one_ok) {
+        (false, true) => "above 0 and at most 1",
+        (false, false) => "above 0 and below 1",
+        (true, true) => "from 0 to 1",
+        (true, false) => "at least 0 and below 1",
+    };
+    input_bail!("{flag} {v}: must be {range}")
+}
+
+/// `"30,80"` → `[30, 80]`: whole epochs ≥ 1, strictly increasing.
+fn parse_milestones(text: &str) -> anyhow::Result<Vec<u64>> {
+    let mut out: Vec<u64> = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let Ok(e) = part.parse::<u64>() else {
+            input_bail!("--milestones {text}: \"{part}\" is not a whole number of epochs");
+        };
+        if e == 0 {
+            input_bail!("--milestones {text}: milestones are epochs from 1 on");
+        }
+        if out.last().is_some_and(|&last| e <= last) {
+            input_bail!("--milestones {text}: the epochs must be increasing");
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::is_input_error;
+
+    fn err(a: &ScheduleArgs, lr: f64, spe: usize, total: u64) -> String {
+        let e = a.build(lr, spe, total).unwrap_err();
+        assert!(is_input_error(&e), "{e:#} should be an input error");
+        let text = format!("{e:#}");
+        assert!(!text.contains('\n'), "one line: {text}");
+        text
+    }
+
+    fn with(kind: ScheduleKind, f: impl FnOnce(&mut ScheduleArgs)) -> ScheduleArgs {
+        let mut a = ScheduleArgs::defaults(kind);
+        f(&mut a);
+        a
+    }
+
+    #[test]
+    fn bad_flags_are_input_errors_naming_the_flag() {
+        use ScheduleKind as K;
+        let cases: Vec<(ScheduleArgs, &str)> = vec![
+            (
+                with(K::Cosine, |a| a.min_lr = Some(0.5)),
+                "--min-lr 0.5: must not be above --lr",
+            ),
+            (with(K::Sgdr, |a| a.t_mult = Some(0.5)), "--t-mult 0.5"),
+            (with(K::Sgdr, |a| a.t_mult = Some(1.5)), "--t-mult 1.5"),
+            (with(K::Sgdr, |a| a.t0 = Some(0)), "--t0 0"),
+            (
+                with(K::Triangular, |a| a.step_size = Some(0)),
+                "--step-size 0",
+            ),
+            (
+                with(K::Triangular, |a| a.step_size_epochs = Some(0)),
+                "--step-size-epochs 0",
+            ),
+            (
+                with(K::Triangular, |a| a.step_size_down = Some(0)),
+                "--step-size-down 0",
+            ),
+            (
+                with(K::OneCycle, |a| a.pct_start = Some(0.0)),
+                "--pct-start 0",
+            ),
+            (
+                with(K::OneCycle, |a| a.pct_start = Some(1.0)),
+                "--pct-start 1",
+            ),
+            (
+                with(K::OneCycle, |a| a.pct_start = Some(f64::NAN)),
+                "--pct-start NaN",
+            ),
+            (
+                with(K::OneCycle, |a| a.div_factor = Some(0.5)),
+                "--div-factor 0.5",
+            ),
+            (
+                with(K::OneCycle, |a| a.final_div_factor = Some(f64::INFINITY)),
+                "--final-div-factor inf",
+            ),
+            (
+                with(K::OneCycle, |a| {
+                    a.three_phase = true;
+                    a.pct_start = Some(0.5)
+                }),
+                "--pct-start 0.5: must be below 0.5 with --three-phase",
+            ),
+            (with(K::Step, |a| a.gamma = Some(1.5)), "--gamma 1.5"),
+            (with(K::Step, |a| a.gamma = Some(0.0)), "--gamma 0"),
+            (with(K::Step, |a| a.step_every = Some(0)), "--step-every 0"),
+            (
+                with(K::Exponential, |a| a.gamma = Some(f64::NAN)),
+                "--gamma NaN",
+            ),
+            (
+                with(K::Cosine, |a| a.gamma = Some(0.5)),
+                "--gamma is not used by --schedule cosine",
+            ),
+            (
+                with(K::Constant, |a| a.t0 = Some(3)),
+                "--t0 is not used by --schedule constant",
+            ),
+            (
+                with(K::Sgdr, |a| a.three_phase = true),
+                "--three-phase is not used by --schedule sgdr",
+            ),
+            (
+                with(K::Step, |a| a.cycle_momentum = true),
+                "--cycle-momentum is not used",
+            ),
+            (
+                with(K::Multistep, |_| {}),
+                "--milestones: --schedule multistep needs",
+            ),
+            (
+                with(K::Multistep, |a| a.milestones = Some("30,x".into())),
+                "--milestones 30,x",
+            ),
+            (
+                with(K::Multistep, |a| a.milestones = Some("30,20".into())),
+                "must be increasing",
+            ),
+            (
+                with(K::Multistep, |a| a.milestones = Some("0,20".into())),
+                "--milestones 0,20",
+            ),
+            (with(K::Cosine, |a| a.min_lr = Some(-1.0)), "--min-lr -1"),
+            (
+                with(K::Sgdr, |a| a.peak_decay = Some(0.0)),
+                "--peak-decay 0",
+            ),
+            (
+                with(K::Sgdr, |a| a.floor_decay = Some(1.5)),
+                "--floor-decay 1.5",
+            ),
+            (
+                with(K::Triangular, |a| a.base_momentum = Some(0.95)),
+                "--base-momentum 0.95",
+            ),
+            (
+                with(K::OneCycle, |a| a.max_momentum = Some(1.0)),
+                "--max-momentum 1",
+            ),
+            (
+                with(K::OneCycle, |a| {
+                    a.no_cycle_momentum = true;
+                    a.base_momentum = Some(0.8)
+                }),
+                "--base-momentum has no effect with --no-cycle-momentum",
+            ),
+            (
+                with(K::Cosine, |a| a.warmup_steps = Some(100)),
+                "--warmup-steps 100: the warm-up (100 steps) must be shorter than the run (100 steps)",
+            ),
+            (
+                with(K::Cosine, |a| a.warmup_epochs = Some(10)),
+                "--warmup-epochs 10",
+            ),
+            (
+                with(K::Cosine, |a| a.warmup_start_factor = Some(0.1)),
+                "--warmup-start-factor needs",
+            ),
+            (
+                with(K::Cosine, |a| {
+                    a.warmup_steps = Some(2);
+                    a.warmup_start_factor = Some(0.0)
+                }),
+                "--warmup-start-factor 0",
+            ),
+            (
+                with(K::Cosine, |a| {
+                    a.warmup_steps = Some(2);
+                    a.warmup_epochs = Some(1)
+                }),
+                "--warmup-steps and --warmup-epochs",
+            ),
+            (
+                with(K::Triangular, |a| {
+                    a.step_size = Some(2);
+                    a.step_size_epochs = Some(1)
+                }),
+                "--step-size and --step-size-epochs",
+            ),
+            (
+                with(K::Sgdr, |a| a.t0 = Some(u64::MAX)),
+                "--t0 18446744073709551615: too many steps",
+            ),
+        ];
+        for (args, want) in cases {
+            let text = err(&args, 0.1, 10, 100);
+            assert!(text.contains(want), "{text:?} should contain {want:?}");
+        }
+        let text = err(&ScheduleArgs::defaults(K::Cosine), f64::NAN, 1, 10);
+        assert!(text.contains("--lr NaN"), "{text}");
+    }
+
+    #[test]
+    fn every_family_builds_with_its_defaults() {
+        for kind in ScheduleKind::ALL {
+            if kind == ScheduleKind::Multistep {
+                continue;
+            }
+            let s = ScheduleArgs::defaults(kind).build(0.01, 5, 500).unwrap();
+            assert_eq!(s.name(), kind.name());
+            assert_eq!(s.momentum(0).is_some(), kind.cycles_momentum());
+        }
+        let list = list_text();
+        for kind in ScheduleKind::ALL {
+            assert!(
+                list.contains(&format!("\n{}\n", kind.name())),
+                "{kind:?} in --list"
+            );
+        }
+    }
+
+    #[test]
+    fn step_sizes_in_epochs_and_steps() {
+        let get = |a: &ScheduleArgs| match a.build(0.1, 7, 1000).unwrap() {
+            Schedule::Triangular(c) => (c.step_size_up, c.step_size_down),
+            other => panic!("{other:?}"),
+        };
+        let a = ScheduleArgs::defaults(ScheduleKind::Triangular);
+        assert_eq!(get(&a), (28, 28)); // 4 epochs × 7
+        assert_eq!(
+            get(&with(ScheduleKind::Triangular, |a| a.step_size = Some(5))),
+            (5, 5)
+        );
+        let e = with(ScheduleKind::Triangular, |a| {
+            a.step_size_epochs = Some(2);
+            a.step_size_down = Some(6)
+        });
+        assert_eq!(get(&e), (14, 42));
+        let s = with(ScheduleKind::Triangular, |a| {
+            a.step_size = Some(3);
+            a.step_size_down = Some(9)
+        });
+        assert_eq!(get(&s), (3, 9));
+    }
+}

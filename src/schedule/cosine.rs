@@ -1,0 +1,100 @@
+//! `cosine`: one half-cosine from `lr` down to `min_lr` over the whole run (PyTorch
+//! `CosineAnnealingLR` with `T_max` = the run's steps, stepped per batch).
+//!
+//! Formula: `lr(t) = min + (lr − min)·(1 + cos(π·t/T))/2` for `t < T` (`T` = total steps of the
+//! schedule, after any warm-up). Deliberate difference: for `t ≥ T` lrtool holds `min_lr` (like
+//! Keras `CosineDecay`), where PyTorch's formula climbs back up with period `2T`; a run never uses
+//! those steps, and holding keeps the schedule within its bounds for every step.
+
+use std::f64::consts::PI;
+
+use serde::Serialize;
+
+use super::within;
+
+/// `min + (lr − min)·(1 + cos(π·t/total))/2`, held at `min_lr` from `total` on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cosine {
+    pub lr: f64,
+    pub min_lr: f64,
+    /// `T_max` in steps.
+    pub total: u64,
+}
+
+impl Cosine {
+    pub fn lr(&self, step: u64) -> f64 {
+        if step >= self.total {
+            return self.min_lr;
+        }
+        anneal(self.lr, self.min_lr, step as f64, self.total as f64)
+    }
+}
+
+/// PyTorch's cosine annealing `lo + (hi − lo)·(1 + cos(π·t_cur/t_i))/2`, evaluated in the same
+/// order as `torch.optim.lr_scheduler` and kept inside `[lo, hi]`.
+pub(crate) fn anneal(hi: f64, lo: f64, t_cur: f64, t_i: f64) -> f64 {
+    let v = lo + (hi - lo) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0;
+    within(v, lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::test_util::check;
+    use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+
+    // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
+    //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    //   s = L.CosineAnnealingLR(o, T_max=100, eta_min=0.001)
+    //   for t in range(101): print(t, s.get_last_lr()[0]); o.step(); s.step()
+    const COSINE_ANNEALING_LR: [(u64, f64); 6] = [
+        (0, 0.1),
+        (1, 0.09997557473810371),
+        (25, 0.08550178566873408),
+        (50, 0.050499999999999975),
+        (99, 0.0010244252618962857),
+        (100, 0.001),
+    ];
+
+    #[test]
+    fn matches_pytorch_over_the_run() {
+        let mut a = ScheduleArgs::defaults(ScheduleKind::Cosine);
+        a.min_lr = Some(0.001);
+        let s = a.build(0.1, 1, 100).unwrap();
+        check("CosineAnnealingLR", |t| s.lr(t), &COSINE_ANNEALING_LR);
+        // T_max is the run in steps, whatever the steps per epoch
+        assert_eq!(a.build(0.1, 4, 100).unwrap(), s);
+    }
+
+    #[test]
+    fn holds_the_floor_after_the_run() {
+        // PyTorch would give 0.0505 at step 150 (research notes §8 row 40); lrtool holds min_lr.
+        let s = Schedule::Cosine(Cosine {
+            lr: 0.1,
+            min_lr: 0.001,
+            total: 100,
+        });
+        for t in [100, 150, 199, 200, u64::MAX] {
+            assert_eq!(s.lr(t), 0.001);
+        }
+        let empty = Cosine {
+            lr: 0.1,
+            min_lr: 0.0,
+            total: 0,
+        };
+        assert_eq!(empty.lr(0), 0.0);
+    }
+
+    #[test]
+    fn default_floor_is_zero() {
+        let s = ScheduleArgs::defaults(ScheduleKind::Cosine)
+            .build(0.1, 1, 100)
+            .unwrap();
+        // research notes §8 row 40: T_max 100, step 25 → 0.0853553390593
+        check(
+            "cosine to 0",
+            |t| s.lr(t),
+            &[(0, 0.1), (25, 0.0853553390593), (100, 0.0)],
+        );
+    }
+}
