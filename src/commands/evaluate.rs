@@ -1,0 +1,440 @@
+//! `lrtool evaluate`: the loss and accuracy (R²) of saved models — each alone and, given several,
+//! their ensemble (uniform average of probabilities) — on a split of a dataset drawn again from
+//! the training run's `--seed`, `--val-split` and `--no-shuffle`. Also the loading of saved
+//! models with their metadata, shared with `lrtool predict`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde_json::{Map, Value, json};
+
+use crate::cli::DataArgs;
+use crate::commands::common::{fmt_num, json_text, metric_name, print_stdout};
+use crate::config::DataConfig;
+use crate::data::{self, Dataset, Standardizer, Target, Task};
+use crate::ensemble::{self, Metrics, Predictions};
+use crate::input_bail;
+use crate::nn::{Activation, Mlp};
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A weights file written by lrtool (model.safetensors, snapshots/snapshot-k.safetensors);
+    /// repeat the flag to evaluate several models and their ensemble. The activation and the
+    /// input standardisation come from the file's metadata.
+    #[arg(long = "model", value_name = "FILE", required = true)]
+    pub models: Vec<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Rows to evaluate: val (the validation split), train (the training split), or all rows in
+    /// dataset order. The split is drawn again exactly as in training when --seed, --val-split
+    /// and --no-shuffle are those of the training run.
+    #[arg(long, value_enum, default_value_t = SplitChoice::Val)]
+    pub split: SplitChoice,
+    /// The training run's --seed: it draws the split (and a synthetic dataset's samples).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which rows `evaluate` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitChoice {
+    /// The validation split.
+    Val,
+    /// The training split.
+    Train,
+    /// Every row, in dataset order.
+    All,
+}
+
+impl SplitChoice {
+    fn name(self) -> &'static str {
+        match self {
+            SplitChoice::Val => "val",
+            SplitChoice::Train => "train",
+            SplitChoice::All => "all",
+        }
+    }
+}
+
+/// A model read from a weights file, with what its metadata says about its inputs and outputs.
+#[derive(Debug, Clone)]
+pub struct SavedModel {
+    pub path: PathBuf,
+    pub model: Mlp,
+    pub task: Task,
+    pub class_names: Option<Vec<String>>,
+    pub feature_names: Option<Vec<String>>,
+    /// The training split's statistics the model was trained with (absent in foreign files).
+    pub standardizer: Option<Standardizer>,
+}
+
+impl SavedModel {
+    fn shown(&self) -> String {
+        format!("--model {}", self.path.display())
+    }
+
+    /// `x` standardised as the model's training data was (a copy; `fallback` when the file holds
+    /// no statistics).
+    pub fn inputs(
+        &self,
+        x: &ndarray::Array2<f32>,
+        fallback: Option<&Standardizer>,
+    ) -> ndarray::Array2<f32> {
+        let mut x = x.clone();
+        if let Some(s) = self.standardizer.as_ref().or(fallback) {
+            s.apply(&mut x);
+        }
+        x
+    }
+
+    /// This model's predictions for raw (unstandardised) rows.
+    pub fn predict(
+        &self,
+        raw: &ndarray::Array2<f32>,
+        fallback: Option<&Standardizer>,
+    ) -> anyhow::Result<Predictions> {
+        let x = self.inputs(raw, fallback);
+        ensemble::predict(&self.model, x.view(), self.task == Task::Classify)
+    }
+}
+
+/// Read a weights file and its metadata; every problem is an input error naming `--model PATH`.
+pub fn load_model(path: &Path) -> anyhow::Result<SavedModel> {
+    let loaded = crate::weights::load(path, "--model", Activation::Relu)?;
+    let shown = format!("--model {}", path.display());
+    let meta = &loaded.metadata;
+    let model = loaded.model;
+    let task = match meta.get("task").and_then(Value::as_str) {
+        Some("classify") => Task::Classify,
+        Some("regress") => Task::Regress,
+        Some(other) => input_bail!("{shown}: unknown task \"{other}\" in the metadata"),
+        None if model.n_outputs() == 1 => Task::Regress,
+        None => Task::Classify,
+    };
+    if task == Task::Regress && model.n_outputs() != 1 {
+        input_bail!(
+            "{shown}: a regression model must have one output, this one has {}",
+            model.n_outputs()
+        );
+    }
+    let class_names = list::<String>(meta, "class_names", &shown)?;
+    if let Some(names) = &class_names
+        && names.len() != model.n_outputs()
+    {
+        input_bail!(
+            "{shown}: the metadata names {} classes but the model has {} outputs",
+            names.len(),
+            model.n_outputs()
+        );
+    }
+    let feature_names = list::<String>(meta, "feature_names", &shown)?;
+    if let Some(names) = &feature_names
+        && names.len() != model.n_inputs()
+    {
+        input_bail!(
+            "{shown}: the metadata names {} features but the model takes {} inputs",
+            names.len(),
+            model.n_inputs()
+        );
+    }
+    let mean = list::<f64>(meta, "feature_mean", &shown)?;
+    let std = list::<f64>(meta, "feature_std", &shown)?;
+    let standardizer = match (mean, std) {
+        (Some(mean), Some(std)) => {
+            if mean.len() != model.n_inputs() || std.len() != model.n_inputs() {
+                input_bail!(
+                    "{shown}: the metadata holds {} feature means and {} deviations for a model of {} inputs",
+                    mean.len(),
+                    std.len(),
+                    model.n_inputs()
+                );
+            }
+            if std.iter().any(|&s| !(s.is_finite() && s > 0.0))
+                || mean.iter().any(|m| !m.is_finite())
+            {
+                input_bail!(
+                    "{shown}: the metadata's feature_mean or feature_std is not finite and positive"
+                );
+            }
+            Some(Standardizer { mean, std })
+        }
+        (None, None) => None,
+        _ => input_bail!("{shown}: the metadata has only one of feature_mean and feature_std"),
+    };
+    Ok(SavedModel {
+        path: path.to_path_buf(),
+        model,
+        task,
+        class_names,
+        feature_names,
+        standardizer,
+    })
+}
+
+/// A metadata value holding a JSON list (as lrtool writes them), or `None` when absent.
+fn list<T: serde::de::DeserializeOwned>(
+    meta: &Map<String, Value>,
+    key: &str,
+    shown: &str,
+) -> anyhow::Result<Option<Vec<T>>> {
+    let Some(value) = meta.get(key) else {
+        return Ok(None);
+    };
+    let text = value.as_str().unwrap_or_default();
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| crate::input_err!("{shown}: metadata \"{key}\" is not a valid list ({e})"))
+}
+
+/// The models of a `--model` list, loaded in order; the later ones must have the first one's
+/// inputs and outputs.
+pub fn load_models(paths: &[PathBuf]) -> anyhow::Result<Vec<SavedModel>> {
+    let models = paths
+        .iter()
+        .map(|p| load_model(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some((first, rest)) = models.split_first() {
+        for m in rest {
+            let (a, b) = (&first.model, &m.model);
+            if a.n_inputs() != b.n_inputs()
+                || a.n_outputs() != b.n_outputs()
+                || first.task != m.task
+            {
+                input_bail!(
+                    "{}: takes {} inputs and gives {} outputs ({}), unlike {} ({} inputs, {} outputs, {}); an ensemble needs models of one kind",
+                    m.shown(),
+                    b.n_inputs(),
+                    b.n_outputs(),
+                    task_word(m.task),
+                    first.shown(),
+                    a.n_inputs(),
+                    a.n_outputs(),
+                    task_word(first.task)
+                );
+            }
+            if m.class_names.is_some()
+                && first.class_names.is_some()
+                && m.class_names != first.class_names
+            {
+                input_bail!(
+                    "{}: its classes differ from those of {} (in names or order)",
+                    m.shown(),
+                    first.shown()
+                );
+            }
+            if m.feature_names.is_some()
+                && first.feature_names.is_some()
+                && m.feature_names != first.feature_names
+            {
+                input_bail!(
+                    "{}: its feature names differ from those of {}",
+                    m.shown(),
+                    first.shown()
+                );
+            }
+        }
+    }
+    Ok(models)
+}
+
+fn task_word(task: Task) -> &'static str {
+    match task {
+        Task::Classify => "classification",
+        Task::Regress => "regression",
+    }
+}
+
+/// The model must fit the dataset: inputs, outputs, task, class and feature names.
+fn check_fits(m: &SavedModel, ds: &Dataset) -> anyhow::Result<()> {
+    let shown = m.shown();
+    let name = &ds.name;
+    if m.model.n_inputs() != ds.n_features() {
+        input_bail!(
+            "{shown}: the model takes {} features but --dataset {name} has {}",
+            m.model.n_inputs(),
+            ds.n_features()
+        );
+    }
+    if m.task != ds.task() {
+        input_bail!(
+            "{shown}: a {} model, but --dataset {name} is a {} dataset",
+            task_word(m.task),
+            task_word(ds.task())
+        );
+    }
+    if let Target::Classes { names, .. } = &ds.y {
+        if m.model.n_outputs() != names.len() {
+            input_bail!(
+                "{shown}: the model has {} outputs but --dataset {name} has {} classes",
+                m.model.n_outputs(),
+                names.len()
+            );
+        }
+        if let Some(model_names) = &m.class_names
+            && model_names != names
+        {
+            input_bail!(
+                "{shown}: the model's classes ({}) are not --dataset {name}'s ({})",
+                short_list(model_names),
+                short_list(names)
+            );
+        }
+    }
+    if let Some(model_names) = &m.feature_names
+        && let Some(i) = model_names
+            .iter()
+            .zip(&ds.feature_names)
+            .position(|(a, b)| a != b)
+    {
+        input_bail!(
+            "{shown}: feature {} is \"{}\" for the model but \"{}\" in --dataset {name}",
+            i + 1,
+            model_names[i],
+            ds.feature_names[i]
+        );
+    }
+    Ok(())
+}
+
+fn short_list(names: &[String]) -> String {
+    let mut text = names
+        .iter()
+        .take(6)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 6 {
+        text.push_str(", …");
+    }
+    text
+}
+
+pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    let data_cfg = DataConfig::from_args(&args.data)?;
+    let models = load_models(&args.models)?;
+    let dataset = data::source::load(&data_cfg.spec(args.seed))?;
+    for m in &models {
+        check_fits(m, &dataset)?;
+    }
+    let (train_rows, val_rows) =
+        data::split_rows(&dataset, data_cfg.val_split, data_cfg.shuffle, args.seed)?;
+    let rows: Vec<usize> = match args.split {
+        SplitChoice::Val => val_rows,
+        SplitChoice::Train => train_rows.clone(),
+        SplitChoice::All => (0..dataset.n_samples()).collect(),
+    };
+    if rows.is_empty() {
+        input_bail!(
+            "--split val: the validation split is empty (--val-split {}); use --split train or all",
+            data_cfg.val_split
+        );
+    }
+    let part = data::select_rows(&dataset, &rows);
+    // models without stored statistics are standardised as training would: with the train split's
+    let fallback = models
+        .iter()
+        .any(|m| m.standardizer.is_none())
+        .then(|| Standardizer::fit(data::select_rows(&dataset, &train_rows).x.view()));
+    let mut predictions = Vec::with_capacity(models.len());
+    let mut results: Vec<Metrics> = Vec::with_capacity(models.len());
+    for m in &models {
+        let p = m.predict(&part.x, fallback.as_ref())?;
+        results.push(ensemble::metrics(&p, part.targets())?);
+        predictions.push(p);
+    }
+    let ens = if models.len() > 1 {
+        let refs: Vec<&Predictions> = predictions.iter().collect();
+        Some(ensemble::metrics(
+            &ensemble::average(&refs)?,
+            part.targets(),
+        )?)
+    } else {
+        None
+    };
+
+    let task = dataset.task();
+    let metric = metric_name(task);
+    if args.json {
+        let v = json!({
+            "dataset": dataset.name,
+            "task": task,
+            "split": args.split,
+            "rows": part.len(),
+            "seed": args.seed,
+            "val_split": data_cfg.val_split,
+            "shuffle": data_cfg.shuffle,
+            "models": models.iter().zip(&results).map(|(m, r)| json!({
+                "file": m.path.display().to_string(),
+                "loss": r.loss,
+                metric: r.metric,
+                "stored_standardization": m.standardizer.is_some(),
+            })).collect::<Vec<_>>(),
+            "ensemble": ens.map(|e| json!({
+                "members": models.len(),
+                "loss": e.loss,
+                metric: e.metric,
+            })),
+        });
+        return print_stdout(&json_text(&v));
+    }
+    let width = models
+        .iter()
+        .map(|m| m.path.display().to_string().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(if models.len() > 1 { 40 } else { 20 });
+    let loss_name = match task {
+        Task::Classify => "loss (cross-entropy)",
+        Task::Regress => "loss (MSE)",
+    };
+    let mut text = format!(
+        "lrtool evaluate: {}, split {} ({} rows; --seed {}, --val-split {}{})\n{:<width$}  {:>20}  {:>8}\n",
+        dataset.name,
+        args.split.name(),
+        part.len(),
+        args.seed,
+        data_cfg.val_split,
+        if data_cfg.shuffle {
+            ""
+        } else {
+            ", --no-shuffle"
+        },
+        "model",
+        loss_name,
+        metric,
+    );
+    for (m, r) in models.iter().zip(&results) {
+        text.push_str(&format!(
+            "{:<width$}  {:>20}  {:>8}\n",
+            m.path.display().to_string(),
+            fmt_num(Some(r.loss)),
+            fmt_num(Some(r.metric))
+        ));
+    }
+    if let Some(e) = ens {
+        text.push_str(&format!(
+            "{:<width$}  {:>20}  {:>8}\n",
+            format!(
+                "ensemble of {} (mean of {})",
+                models.len(),
+                if task == Task::Classify {
+                    "probabilities"
+                } else {
+                    "predictions"
+                }
+            ),
+            fmt_num(Some(e.loss)),
+            fmt_num(Some(e.metric))
+        ));
+    }
+    if fallback.is_some() {
+        text.push_str(
+            "note: a model without stored feature statistics was given inputs standardised with this training split's\n",
+        );
+    }
+    print_stdout(&text)
+}

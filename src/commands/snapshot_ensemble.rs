@@ -1,0 +1,693 @@
+//! `lrtool snapshot-ensemble`: one training run under a cyclic schedule, a snapshot of the weights
+//! at every cycle end, and the ensembles of the last m snapshots evaluated on the validation
+//! split — next to the single final model and, with `--baseline`, a model trained for the same
+//! steps from the same seed under a standard schedule.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::cli::{DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs};
+use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
+use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
+use crate::data::{Batcher, Task};
+use crate::ensemble::{self, Metrics};
+use crate::input_bail;
+use crate::observers::{
+    CsvLog, EnsembleResult, EpochColumns, Progress, SnapshotRecord, SnapshotSaver,
+};
+use crate::output::OutDir;
+use crate::report::plot::{Panel, Scale, Series, render_svg};
+use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+use crate::train::{self, End, FitOutcome, FitSettings, Observer};
+
+/// Most snapshots one run may take (each is a file, and the last `--keep` stay in memory).
+pub const MAX_SNAPSHOTS: usize = 1000;
+
+#[derive(Debug, Args)]
+#[command(mut_arg("schedule", |a| a.default_value("snapshot")))]
+pub struct SnapshotEnsembleArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub ensemble: EnsembleArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What to ensemble and what to compare it with.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Ensemble")]
+pub struct EnsembleArgs {
+    /// Report the ensembles of the last 1, 2, … m snapshots, up to this m (at most the number of
+    /// snapshots) [default: all snapshots].
+    #[arg(long, value_name = "m")]
+    pub keep: Option<u64>,
+    /// Also train a single model for the same number of steps from the same seed (the same
+    /// initial weights and data order) under --baseline-schedule, and report it beside the
+    /// ensembles: "free" measured against an equal training budget.
+    #[arg(long)]
+    pub baseline: bool,
+    /// The baseline's schedule, with its default flags and the same --lr [default: cosine, from
+    /// --lr to 0 over the whole run].
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub baseline_schedule: Option<ScheduleKind>,
+}
+
+/// The validated ensemble settings, for summary.json.
+#[derive(Debug, Clone, serde::Serialize)]
+struct EnsembleConfig {
+    snapshots: usize,
+    keep: usize,
+    baseline: Option<Schedule>,
+}
+
+/// The baseline run and its validation metrics.
+struct BaselineRun {
+    schedule: Schedule,
+    outcome: FitOutcome,
+    metrics: Option<Metrics>,
+}
+
+pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let data_cfg = DataConfig::from_args(&args.data)?;
+    let model_cfg = ModelConfig::from_args(&args.model)?;
+    let optim_cfg = OptimConfig::from_args(&args.optim)?;
+    let run_cfg = RunConfig::from_args(&args.run)?;
+    let out_cfg = OutputConfig::from_args(&args.output, "snapshot-ensemble");
+    if args.ensemble.baseline_schedule.is_some() && !args.ensemble.baseline {
+        input_bail!("--baseline-schedule needs --baseline");
+    }
+    if data_cfg.val_split == 0.0 {
+        input_bail!(
+            "--val-split 0: snapshot-ensemble evaluates every snapshot and ensemble on the validation split; give a fraction above 0"
+        );
+    }
+
+    let common::Prepared {
+        dataset,
+        splits,
+        mut model,
+    } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
+    let task = dataset.task();
+    let classify = task == Task::Classify;
+    let mut batcher = Batcher::new(
+        &splits.train,
+        run_cfg.batch_size,
+        data_cfg.shuffle,
+        run_cfg.seed,
+    );
+    let steps_per_epoch = batcher.steps_per_epoch();
+    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
+    let schedule = args
+        .schedule
+        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    let snapshots = count_cycle_ends(&schedule, total_steps);
+    let what = match &schedule {
+        Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),
+        other => format!(
+            "--schedule {} ends {snapshots} cycles in this run",
+            other.name()
+        ),
+    };
+    if snapshots == 0 {
+        input_bail!(
+            "--schedule {}: never ends a cycle within this run of {total_steps} steps ({} epochs × {steps_per_epoch}), so no snapshot would be taken; use snapshot (the default), sgdr, triangular, triangular2 or exp-range with cycles shorter than the run",
+            schedule.name(),
+            run_cfg.epochs
+        );
+    }
+    if snapshots > MAX_SNAPSHOTS {
+        input_bail!(
+            "--schedule {}: ends {snapshots} cycles in this run; snapshot-ensemble takes at most {MAX_SNAPSHOTS} snapshots (use longer cycles)",
+            schedule.name()
+        );
+    }
+    let keep = match args.ensemble.keep {
+        None => snapshots,
+        Some(0) => input_bail!("--keep 0: must be at least 1"),
+        Some(k) if k > snapshots as u64 => {
+            input_bail!("--keep {k}: must be at most the number of snapshots, {snapshots} ({what})")
+        }
+        Some(k) => k as usize,
+    };
+    let baseline_schedule = if args.ensemble.baseline {
+        let kind = args
+            .ensemble
+            .baseline_schedule
+            .unwrap_or(ScheduleKind::Cosine);
+        if kind == ScheduleKind::Multistep {
+            input_bail!(
+                "--baseline-schedule multistep: needs --milestones, which the baseline does not take; choose cosine, step, exponential, one-cycle, …"
+            );
+        }
+        let built = ScheduleArgs::defaults(kind)
+            .build(run_cfg.lr, steps_per_epoch, total_steps)
+            .map_err(|e| {
+                crate::input_err!(
+                    "--baseline-schedule {}: cannot be built for this run with its default flags: {e}",
+                    kind.name()
+                )
+            })?;
+        Some(built)
+    } else {
+        None
+    };
+
+    crate::interrupt::install();
+    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "snapshot-ensemble")?;
+    let initial = model.clone();
+    let mut optimizer = optim_cfg.build(&model);
+    let mut log = CsvLog::new(
+        out.create("steps.csv")?,
+        out.create("epochs.csv")?,
+        EpochColumns(task),
+        None,
+    )?;
+    let snapshots_csv = out.create("snapshots.csv")?;
+    let metadata = common::weights_metadata(&model, &dataset, &splits);
+    let mut history = History::with_capacity(total_steps as usize);
+    let quiet = out_cfg.quiet || out_cfg.json;
+    let mut progress = Progress::new(total_steps, quiet);
+    let settings = FitSettings {
+        epochs: run_cfg.epochs,
+        max_steps: None,
+        validate: true,
+    };
+    let (outcome, records, ensembles, snapshot_seconds) = {
+        let mut saver = SnapshotSaver::new(
+            &mut out,
+            snapshots_csv,
+            &schedule,
+            &model,
+            &splits.val,
+            &metadata,
+            steps_per_epoch,
+            keep,
+        )?;
+        let outcome = {
+            let mut observers: [&mut dyn Observer; 4] =
+                [&mut log, &mut history, &mut saver, &mut progress];
+            train::fit(
+                &mut model,
+                &mut optimizer,
+                &schedule,
+                &splits,
+                &mut batcher,
+                settings,
+                &mut observers,
+            )?
+        };
+        let ensembles = saver.ensembles()?;
+        let seconds = saver.seconds;
+        (
+            outcome,
+            std::mem::take(&mut saver.records),
+            ensembles,
+            seconds,
+        )
+    };
+    drop(log);
+    let diverged = matches!(outcome.end, End::NonFinite { .. });
+    let interrupted = outcome.end == End::Interrupted;
+
+    let val_metrics = |m: &crate::nn::Mlp| -> anyhow::Result<Metrics> {
+        let p = ensemble::predict(m, splits.val.x.view(), classify)?;
+        ensemble::metrics(&p, splits.val.targets())
+    };
+    let final_metrics = if diverged {
+        None
+    } else {
+        Some(val_metrics(&model)?)
+    };
+    let mut files = vec!["steps.csv", "epochs.csv", "snapshots.csv"];
+    if !records.is_empty() {
+        files.push("snapshots/");
+    }
+    if !diverged {
+        out.write_atomic(
+            "model.safetensors",
+            &crate::weights::to_bytes(&model, &metadata),
+        )?;
+        files.push("model.safetensors");
+    }
+
+    // the equal-budget baseline: same initial weights, same data order, same steps
+    let baseline = match baseline_schedule {
+        Some(b_schedule) if outcome.end == End::Completed => {
+            let mut b_model = initial;
+            let mut b_optimizer = optim_cfg.build(&b_model);
+            let mut b_batcher = Batcher::new(
+                &splits.train,
+                run_cfg.batch_size,
+                data_cfg.shuffle,
+                run_cfg.seed,
+            );
+            let mut b_log = CsvLog::new(
+                out.create("baseline/steps.csv")?,
+                out.create("baseline/epochs.csv")?,
+                EpochColumns(task),
+                None,
+            )?;
+            let mut b_progress = Progress::new(total_steps, quiet);
+            let b_outcome = {
+                let mut observers: [&mut dyn Observer; 2] = [&mut b_log, &mut b_progress];
+                train::fit(
+                    &mut b_model,
+                    &mut b_optimizer,
+                    &b_schedule,
+                    &splits,
+                    &mut b_batcher,
+                    settings,
+                    &mut observers,
+                )?
+            };
+            drop(b_log);
+            files.extend(["baseline/steps.csv", "baseline/epochs.csv"]);
+            let b_metrics = if matches!(b_outcome.end, End::NonFinite { .. }) {
+                None
+            } else {
+                out.write_atomic(
+                    "baseline/model.safetensors",
+                    &crate::weights::to_bytes(&b_model, &metadata),
+                )?;
+                files.push("baseline/model.safetensors");
+                Some(val_metrics(&b_model)?)
+            };
+            Some(BaselineRun {
+                schedule: b_schedule,
+                outcome: b_outcome,
+                metrics: b_metrics,
+            })
+        }
+        _ => None,
+    };
+
+    let metric = metric_name(task);
+    out.write_atomic(
+        "loss.svg",
+        common::loss_curves_svg(&history, task, steps_per_epoch)?.as_bytes(),
+    )?;
+    out.write_atomic("lr.svg", common::lr_svg(&history)?.as_bytes())?;
+    out.write_atomic(
+        "snapshot-ensemble.svg",
+        ensemble_svg(
+            &history,
+            &records,
+            &ensembles,
+            baseline.as_ref(),
+            task,
+            &schedule,
+        )?
+        .as_bytes(),
+    )?;
+    files.extend([
+        "loss.svg",
+        "lr.svg",
+        "snapshot-ensemble.svg",
+        "summary.json",
+        "timing.json",
+    ]);
+    if out_cfg.report {
+        files.push(crate::report::html::FILE);
+    }
+
+    let metrics_json = |m: Option<Metrics>| match m {
+        Some(m) => json!({"val_loss": m.loss, format!("val_{metric}"): m.metric}),
+        None => Value::Null,
+    };
+    let last_snapshot = records.last();
+    let final_is_snapshot = last_snapshot
+        .filter(|r| r.step + 1 == outcome.steps && !diverged)
+        .map(|r| r.k);
+    let summary = json!({
+        "lrtool_version": env!("CARGO_PKG_VERSION"),
+        "command": "snapshot-ensemble",
+        "config": {
+            "data": data_cfg,
+            "model": model_cfg,
+            "optimizer": optim_cfg,
+            "schedule": schedule,
+            "run": run_cfg,
+            "ensemble": EnsembleConfig {
+                snapshots,
+                keep,
+                baseline: baseline.as_ref().map(|b| b.schedule.clone()),
+            },
+        },
+        "dataset": common::dataset_facts(&dataset, &splits),
+        "model": common::model_facts(&model, &model_cfg),
+        "steps_per_epoch": steps_per_epoch,
+        "total_steps": total_steps,
+        "interrupted": interrupted,
+        "result": {
+            "end": end_json(&outcome.end),
+            "steps": outcome.steps,
+            "epochs_completed": outcome.epochs.len(),
+            "snapshots": records.iter().map(|r| snapshot_json(r, metric)).collect::<Vec<_>>(),
+            "ensembles": ensembles.iter().map(|e| json!({
+                "m": e.m,
+                "snapshots": e.members,
+                "val_loss": e.metrics.loss,
+                format!("val_{metric}"): e.metrics.metric,
+            })).collect::<Vec<_>>(),
+            "final": final_metrics.map(|m| {
+                let mut v = metrics_json(Some(m));
+                v["steps"] = json!(outcome.steps);
+                v["same_weights_as_snapshot"] = json!(final_is_snapshot);
+                v
+            }),
+            "baseline": baseline.as_ref().map(|b| {
+                let mut v = metrics_json(b.metrics);
+                if v.is_null() {
+                    v = json!({});
+                }
+                v["schedule"] = json!(b.schedule);
+                v["end"] = end_json(&b.outcome.end);
+                v["steps"] = json!(b.outcome.steps);
+                v
+            }),
+        },
+        "files": files,
+    });
+    out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
+    let fit_seconds = outcome.seconds + baseline.as_ref().map_or(0.0, |b| b.outcome.seconds);
+    let timing = json!({
+        "note": "wall-clock measurements; every other output file is identical for the same command and seed",
+        "total_seconds": started.elapsed().as_secs_f64(),
+        "fit_seconds": outcome.seconds,
+        "snapshot_seconds": snapshot_seconds,
+        "baseline_fit_seconds": baseline.as_ref().map(|b| b.outcome.seconds),
+        "all_fit_seconds": fit_seconds,
+        "epoch_seconds": outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
+    });
+    out.write_atomic("timing.json", json_text(&timing).as_bytes())?;
+    if out_cfg.report {
+        crate::report::html::write(&mut out)?;
+    }
+
+    if out_cfg.json {
+        print_stdout(&json_text(&summary))?;
+    } else if !out_cfg.quiet {
+        let mut text = format!(
+            "lrtool snapshot-ensemble: {} ({} rows × {} features, {}; {} train / {} val), MLP {} {}, {}, {} epochs × {} steps\nschedule {}\n",
+            dataset.name,
+            dataset.n_samples(),
+            dataset.n_features(),
+            match task {
+                Task::Classify => format!("{} classes", dataset.n_classes()),
+                Task::Regress => "regression".into(),
+            },
+            splits.train.len(),
+            splits.val.len(),
+            model
+                .sizes()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join("-"),
+            model.activation.name(),
+            optim_cfg.name(),
+            run_cfg.epochs,
+            steps_per_epoch,
+            schedule.describe(),
+        );
+        text.push_str(&format!(
+            "{:>8}  {:>8}  {:>10}  {:>10}  {:>10}  {:>4}  {:>12}  {:>12}\n",
+            "snapshot",
+            "epoch",
+            "lr",
+            "val_loss",
+            format!("val_{metric}"),
+            "ens",
+            "ens_val_loss",
+            format!("ens_val_{metric}"),
+        ));
+        for r in &records {
+            text.push_str(&format!(
+                "{:>8}  {:>8}  {:>10}  {:>10}  {:>10}  {:>4}  {:>12}  {:>12}\n",
+                r.k,
+                fmt_epoch(r.epoch),
+                fmt_num(Some(r.lr)),
+                fmt_num(Some(r.single.loss)),
+                fmt_num(Some(r.single.metric)),
+                r.ensemble_size,
+                fmt_num(Some(r.ensemble.loss)),
+                fmt_num(Some(r.ensemble.metric)),
+            ));
+        }
+        text.push_str(&format!(
+            "ensembles of the last m snapshots (uniform average of {}):\n{:>8}  {:>10}  {:>10}\n",
+            if classify {
+                "probabilities"
+            } else {
+                "predictions"
+            },
+            "m",
+            "val_loss",
+            format!("val_{metric}")
+        ));
+        for e in &ensembles {
+            text.push_str(&format!(
+                "{:>8}  {:>10}  {:>10}\n",
+                e.m,
+                fmt_num(Some(e.metrics.loss)),
+                fmt_num(Some(e.metrics.metric))
+            ));
+        }
+        if let Some(m) = final_metrics {
+            text.push_str(&format!(
+                "final model{}: val_loss {}, val_{metric} {}\n",
+                final_is_snapshot
+                    .map(|k| format!(" (= snapshot {k})"))
+                    .unwrap_or_default(),
+                fmt_num(Some(m.loss)),
+                fmt_num(Some(m.metric))
+            ));
+        }
+        if let Some(b) = &baseline {
+            match b.metrics {
+                Some(m) => text.push_str(&format!(
+                    "baseline ({}, same seed and {} steps): val_loss {}, val_{metric} {}\n",
+                    b.schedule.describe(),
+                    b.outcome.steps,
+                    fmt_num(Some(m.loss)),
+                    fmt_num(Some(m.metric))
+                )),
+                None => text.push_str(&format!("baseline ({}): diverged\n", b.schedule.describe())),
+            }
+        }
+        text.push_str(&format!(
+            "wrote {}: {} ({:.2} s)\n",
+            out.path().display(),
+            files.join(", "),
+            started.elapsed().as_secs_f64(),
+        ));
+        print_stdout(&text)?;
+    }
+    if interrupted {
+        return Err(anyhow::Error::new(crate::error::Interrupted(format!(
+            "interrupted after {} steps ({} of {} epochs complete, {} snapshots); kept in {}: {}",
+            outcome.steps,
+            outcome.epochs.len(),
+            run_cfg.epochs,
+            records.len(),
+            out.path().display(),
+            files.join(", ")
+        ))));
+    }
+    if let End::NonFinite { step, lr, loss } = outcome.end {
+        bail!(
+            "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}) after {} snapshots; the logs and snapshots in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
+            step as usize / steps_per_epoch + 1,
+            records.len(),
+            out.path().display()
+        );
+    }
+    if let Some(b) = &baseline {
+        match b.outcome.end {
+            End::NonFinite { step, lr, loss } => bail!(
+                "the baseline diverged: its loss became {loss} at step {step} (lr {lr}); the snapshot results in {} are complete. Try a lower --lr or another --baseline-schedule",
+                out.path().display()
+            ),
+            End::Interrupted => {
+                return Err(anyhow::Error::new(crate::error::Interrupted(format!(
+                    "interrupted during the baseline after {} steps; the snapshot results in {} are complete",
+                    b.outcome.steps,
+                    out.path().display()
+                ))));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whole epochs as integers, fractions with two decimals.
+fn fmt_epoch(e: f64) -> String {
+    if e.fract() == 0.0 {
+        format!("{e}")
+    } else {
+        format!("{e:.2}")
+    }
+}
+
+/// How many steps of `0..total` end a cycle (counting stops past [`MAX_SNAPSHOTS`]).
+fn count_cycle_ends(schedule: &Schedule, total: u64) -> usize {
+    let mut n = 0;
+    for t in 0..total {
+        if schedule.is_cycle_end(t) {
+            n += 1;
+            if n > MAX_SNAPSHOTS {
+                break;
+            }
+        }
+    }
+    n
+}
+
+fn end_json(end: &End) -> Value {
+    match end {
+        End::Completed => json!({"status": "completed"}),
+        End::Stopped { reason } => json!({"status": "stopped", "reason": reason}),
+        End::NonFinite { step, lr, loss } => {
+            json!({"status": "diverged", "step": step, "lr": lr, "loss": loss.to_string()})
+        }
+        End::Interrupted => json!({"status": "interrupted"}),
+    }
+}
+
+fn snapshot_json(r: &SnapshotRecord, metric: &str) -> Value {
+    json!({
+        "k": r.k,
+        "step": r.step,
+        "epoch": r.epoch,
+        "lr": r.lr,
+        "file": r.file,
+        "val_loss": r.single.loss,
+        format!("val_{metric}"): r.single.metric,
+        "ensemble_size": r.ensemble_size,
+        "ens_val_loss": r.ensemble.loss,
+        format!("ens_val_{metric}"): r.ensemble.metric,
+        "changed_from_previous": r.changed_from_previous,
+    })
+}
+
+/// The LR per step with the snapshots marked (top), each snapshot's and the running ensemble's
+/// validation accuracy or R² (middle), and the validation loss of the ensembles of the last m
+/// against m, with the baseline (bottom).
+fn ensemble_svg(
+    history: &History,
+    records: &[SnapshotRecord],
+    ensembles: &[EnsembleResult],
+    baseline: Option<&BaselineRun>,
+    task: Task,
+    schedule: &Schedule,
+) -> anyhow::Result<String> {
+    let quality = match task {
+        Task::Classify => "validation accuracy",
+        Task::Regress => "validation R²",
+    };
+    let lr_points: Vec<(f64, f64)> = history
+        .steps
+        .iter()
+        .map(|s| (s.step as f64, s.lr))
+        .collect();
+    let lr_max = lr_points.iter().map(|p| p.1).fold(0.0f64, f64::max);
+    // a short tick above the curve at every snapshot (the LR jumps back up right after it)
+    let mut marks = Vec::with_capacity(records.len() * 3);
+    for r in records {
+        marks.extend([
+            (r.step as f64, lr_max * 1.04),
+            (r.step as f64, lr_max * 1.12),
+            (f64::NAN, f64::NAN),
+        ]);
+    }
+    let mut title = schedule.describe();
+    if title.chars().count() > 90 {
+        title = format!("{}…", title.chars().take(88).collect::<String>());
+    }
+    let last_k = records.last().map_or(1, |r| r.k) as f64;
+    let flat = |label: String, from: f64, to: f64, v: f64| Series {
+        label,
+        points: vec![(from, v), (to, v)],
+    };
+    let mut per_snapshot = vec![
+        Series {
+            label: "snapshot k alone".into(),
+            points: records
+                .iter()
+                .map(|r| (r.k as f64, r.single.metric))
+                .collect(),
+        },
+        Series {
+            label: "ensemble of the last m up to k".into(),
+            points: records
+                .iter()
+                .map(|r| (r.k as f64, r.ensemble.metric))
+                .collect(),
+        },
+    ];
+    let last_m = ensembles.last().map_or(1, |e| e.m) as f64;
+    let mut by_m = vec![Series {
+        label: "ensemble of the last m snapshots".into(),
+        points: ensembles
+            .iter()
+            .map(|e| (e.m as f64, e.metrics.loss))
+            .collect(),
+    }];
+    if let Some((b, m)) = baseline.and_then(|b| b.metrics.map(|m| (b, m))) {
+        let label = format!("baseline ({}, same steps)", b.schedule.name());
+        per_snapshot.push(flat(label.clone(), 1.0, last_k, m.metric));
+        by_m.push(flat(label, 1.0, last_m, m.loss));
+    }
+    let panels = [
+        Panel {
+            title: format!("Learning rate and snapshots: {title}"),
+            x_label: "step".into(),
+            y_label: "learning rate".into(),
+            series: vec![
+                Series {
+                    label: "lr".into(),
+                    points: lr_points,
+                },
+                Series {
+                    label: format!("snapshot (k = 1…{})", records.len()),
+                    points: marks,
+                },
+            ],
+            ..Panel::default()
+        },
+        Panel {
+            title: "Each snapshot alone and the ensemble at that point".into(),
+            x_label: "snapshot k".into(),
+            y_label: quality.into(),
+            series: per_snapshot,
+            ..Panel::default()
+        },
+        Panel {
+            title: "Validation loss of the ensemble of the last m snapshots (uniform average)"
+                .into(),
+            x_label: "m (snapshots averaged)".into(),
+            y_label: match task {
+                Task::Classify => "validation cross-entropy".into(),
+                Task::Regress => "validation MSE".into(),
+            },
+            x_scale: Scale::Linear,
+            series: by_m,
+            ..Panel::default()
+        },
+    ];
+    render_svg(&panels, 900, 320)
+}
