@@ -311,6 +311,8 @@ pub struct OutputConfig {
     pub force: bool,
     pub json: bool,
     pub quiet: bool,
+    /// Write report.html at the end of the run (not with --no-report).
+    pub report: bool,
 }
 
 impl OutputConfig {
@@ -323,6 +325,7 @@ impl OutputConfig {
             force: a.force,
             json: a.json,
             quiet: a.quiet,
+            report: !a.no_report,
         }
     }
 }
@@ -356,13 +359,35 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
     let (Some(path), Some(sub)) = (path, strs.get(1)) else {
         return Ok((args, None));
     };
+    // compare reads its own experiment file (shared flags plus "arms" and "seeds")
+    if sub == "compare" || Cli::command().find_subcommand(sub).is_none() {
+        return Ok((args, None));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
+    expand_config_text(&text, &path, args)
+}
+
+/// [`expand_config`] with the config file's contents given: `text` is the JSON read from `path`
+/// (which error messages name) and `args` the whole argv (program name, then the subcommand).
+pub fn expand_config_text(
+    text: &str,
+    path: &str,
+    args: Vec<OsString>,
+) -> anyhow::Result<(Vec<OsString>, Option<ConfigOrigin>)> {
+    let strs: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(sub) = strs.get(1) else {
+        return Ok((args, None));
+    };
     let cmd = Cli::command();
     let Some(sub_cmd) = cmd.find_subcommand(sub) else {
         return Ok((args, None));
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| {
+    let path = path.to_string();
+    let json: Value = serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         input_err!(

@@ -1,7 +1,8 @@
-//! Error kinds that decide the exit code: `InputError` (bad usage, config or data, exit 2).
+//! Error kinds that decide the exit code: `InputError` (bad usage, config or data, exit 2) and
+//! `Interrupted` (a signal stopped the run, exit 130).
 //!
-//! Everything else that fails is a failed run (exit 1). `main` walks the error chain and exits 2
-//! when any link is an `InputError`.
+//! Everything else that fails is a failed run (exit 1). `main` walks the error chain and exits 130
+//! when any link is `Interrupted`, else 2 when any link is an `InputError`.
 
 use std::fmt;
 
@@ -36,4 +37,22 @@ macro_rules! input_bail {
 /// True when any link of the chain is an [`InputError`].
 pub fn is_input_error(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.is::<InputError>())
+}
+
+/// A signal (Ctrl-C, SIGTERM) stopped the run after a whole step; the message says what was kept
+/// (exit code 130).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted(pub String);
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// True when any link of the chain is [`Interrupted`].
+pub fn is_interrupted(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<Interrupted>())
 }

@@ -2,13 +2,15 @@
 //!
 //! The crate is a library with a thin binary: `main.rs` hands the arguments to [`main_with_args`],
 //! which parses them, runs a command and turns the outcome into an exit code (0 success, 1 the
-//! run failed, 2 bad usage, configuration or input data).
+//! run failed, 2 bad usage, configuration or input data, 130 stopped by Ctrl-C or SIGTERM).
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod ensemble;
 pub mod error;
+pub mod interrupt;
 pub mod lr_finder;
 pub mod nn;
 pub mod observers;
@@ -41,7 +43,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::FindLr(args) => commands::find_lr::run(args),
         Command::Suggest(args) => commands::find_lr::suggest(args),
         Command::Schedule(args) => commands::schedule::run(args),
+        Command::SnapshotEnsemble(args) => commands::snapshot_ensemble::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Compare(args) => commands::compare::run(args),
         Command::Datasets(args) => commands::datasets::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args),
     }
 }
 
@@ -61,7 +70,13 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("lrtool: {err:#}");
-            if error::is_input_error(&err) { 2 } else { 1 }
+            if error::is_interrupted(&err) {
+                interrupt::EXIT_CODE
+            } else if error::is_input_error(&err) {
+                2
+            } else {
+                1
+            }
         }
     }
 }

@@ -21,6 +21,9 @@ pub fn sweep_lr(mode: SweepMode, min: f64, max: f64, steps: u64, i: u64) -> f64 
     if steps <= 1 {
         return min;
     }
+    if i >= steps - 1 {
+        return max; // exactly: min·(max/min)^1 and min + (max − min) can be an ULP off
+    }
     let t = (i.min(steps - 1)) as f64 / (steps - 1) as f64;
     match mode {
         SweepMode::Exp => min * (max / min).powf(t),
@@ -208,28 +211,37 @@ fn argmin(xs: &[f64]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Slopes of `ys` against `log10(xs)` by central differences on the non-uniform grid (one-sided
-/// at the ends), like `numpy.gradient(ys, log10(xs))`.
+/// Slopes of `ys` against `log10(xs)`, as `numpy.gradient(ys, log10(xs))` computes them:
+/// second-order central differences on the (possibly uneven) grid inside, one-sided first-order
+/// differences at the ends. A zero spacing gives NaN there.
 pub fn log_slopes(xs: &[f64], ys: &[f64]) -> Vec<f64> {
     let n = xs.len();
     let lx: Vec<f64> = xs.iter().map(|x| x.log10()).collect();
+    let one_sided = |a: usize, b: usize| {
+        let dx = lx[b] - lx[a];
+        if dx == 0.0 {
+            f64::NAN
+        } else {
+            (ys[b] - ys[a]) / dx
+        }
+    };
     (0..n)
         .map(|i| {
             if n < 2 {
-                return f64::NAN;
-            }
-            let (a, b) = if i == 0 {
-                (0, 1)
-            } else if i == n - 1 {
-                (n - 2, n - 1)
-            } else {
-                (i - 1, i + 1)
-            };
-            let dx = lx[b] - lx[a];
-            if dx == 0.0 {
                 f64::NAN
+            } else if i == 0 {
+                one_sided(0, 1)
+            } else if i == n - 1 {
+                one_sided(n - 2, n - 1)
             } else {
-                (ys[b] - ys[a]) / dx
+                let hd = lx[i] - lx[i - 1];
+                let hs = lx[i + 1] - lx[i];
+                let den = hs * hd * (hd + hs);
+                if den == 0.0 {
+                    f64::NAN
+                } else {
+                    (hd * hd * ys[i + 1] - hs * hs * ys[i - 1] + (hs * hs - hd * hd) * ys[i]) / den
+                }
             }
         })
         .collect()
@@ -437,7 +449,12 @@ pub fn phases(
             p.divergence = i_min + 1 < n && last - lowest > 0.5 * drop;
         }
     }
-    if !p.descent {
+    if !p.descent && p.divergence {
+        p.advice.push(format!(
+            "the loss diverged without falling first: the useful LRs lie below --min {min:e}; lower it (try {:e})",
+            min / 100.0
+        ));
+    } else if !p.descent {
         p.advice.push(format!(
             "the loss never fell clearly between {min:e} and {max:e}: raise --max (try {:e})",
             max * 100.0
@@ -699,9 +716,224 @@ mod tests {
     }
 
     #[test]
+    fn slopes_like_numpy_on_an_uneven_grid() {
+        // numpy.gradient([9., 4., 0.], [-3., -2., 0.]) -> [-5., -4., -2.]
+        let xs = [1e-3, 1e-2, 1.0];
+        let ys = [9.0, 4.0, 0.0];
+        let got = log_slopes(&xs, &ys);
+        for (g, w) in got.iter().zip([-5.0, -4.0, -2.0]) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn diverging_without_descent_advises_a_lower_min() {
+        let lrs: Vec<f64> = (0..40).map(|i| 0.3 * 1.1f64.powi(i)).collect();
+        let up: Vec<f64> = (0..40).map(|i| 2.3 + i as f64 * 0.1).collect();
+        let p = phases(&lrs, &up, true, 0.3, 13.0);
+        assert!(!p.descent);
+        assert!(p.advice.iter().any(|a| a.contains("lower it")), "{p:?}");
+    }
+
+    #[test]
     fn quartiles_like_numpy() {
         // numpy.percentile([1, 2, 3, 4], [25, 50, 75]) -> [1.75, 2.5, 3.25]
         assert_eq!(quartiles(&[4.0, 1.0, 3.0, 2.0]), Some((1.75, 2.5, 3.25)));
         assert_eq!(quartiles(&[]), None);
+    }
+    #[test]
+    fn sweep_grid_ends_exactly_at_max_and_never_above() {
+        // min·(max/min)^1 is one ULP above max for these ranges (e.g. 1e-5 → 100 gives
+        // 100.00000000000001), and min + (max − min) can miss max too; the last step is max itself
+        let ranges = [
+            (1e-5, 100.0),
+            (3e-7, 100.0),
+            (1e-5, 3.0),
+            (3e-3, 100.0),
+            (1e-5, 1.0),
+            (1e-6, 1.0),
+            (0.1, 0.3),
+            (1e-8, 10.0),
+        ];
+        for mode in [SweepMode::Exp, SweepMode::Linear] {
+            for &(min, max) in &ranges {
+                for steps in [3u64, 50, 91] {
+                    let grid: Vec<f64> = (0..steps + 3)
+                        .map(|i| sweep_lr(mode, min, max, steps, i))
+                        .collect();
+                    assert_eq!(grid[0], min, "{mode:?} {min}..{max}");
+                    assert_eq!(grid[steps as usize - 1], max, "{mode:?} {min}..{max}");
+                    assert!(
+                        grid.windows(2).all(|w| w[0] <= w[1]),
+                        "{mode:?} {min}..{max}: the grid rises"
+                    );
+                    assert!(
+                        grid.iter().all(|&lr| lr <= max),
+                        "{mode:?} {min}..{max}: nothing above max"
+                    );
+                }
+            }
+        }
+        // a single step is the start
+        assert_eq!(sweep_lr(SweepMode::Exp, 1e-3, 1.0, 1, 0), 1e-3);
+    }
+
+    #[test]
+    fn smoother_matches_the_hand_computed_debiased_average() {
+        // β = 0.5 on [4, 2, 1] (fastai AvgSmoothLoss, by hand):
+        // a = 2, 2, 1.5; corrections 1 − 0.5^t = 0.5, 0.75, 0.875
+        let mut s = Smoother::new(0.5);
+        assert_eq!(s.push(4.0), 4.0);
+        assert!((s.push(2.0) - 2.0 / 0.75).abs() < 1e-15);
+        assert!((s.push(1.0) - 1.5 / 0.875).abs() < 1e-15);
+        // the first smoothed value is the first loss for any β (no Lightning-style 0.5× start)
+        for beta in [0.0, 0.9, 0.98, 0.999] {
+            assert!(
+                (Smoother::new(beta).push(7.25) - 7.25).abs() < 1e-12,
+                "{beta}"
+            );
+        }
+        // a non-finite loss poisons the average from there on (the analysis cuts there)
+        let mut s = Smoother::new(0.9);
+        s.push(1.0);
+        assert!(s.push(f64::NAN).is_nan());
+        assert!(s.push(1.0).is_nan());
+    }
+
+    #[test]
+    fn analysis_window_drops_a_tenth_and_the_last_five() {
+        let ones = |n: usize| vec![1.0; n];
+        assert_eq!(analysis_window(&ones(100), SKIP_END), (10, 85));
+        assert_eq!(analysis_window(&ones(12), SKIP_END), (1, 6));
+        // too short to trim: every finite point
+        assert_eq!(analysis_window(&ones(6), SKIP_END), (0, 6));
+        assert_eq!(analysis_window(&[], SKIP_END), (0, 0));
+        // cut at the first non-finite loss, then trimmed
+        let mut l = ones(100);
+        l[50] = f64::INFINITY;
+        l[70] = f64::NAN;
+        assert_eq!(analysis_window(&l, SKIP_END), (5, 40));
+        l[0] = f64::NAN;
+        assert_eq!(analysis_window(&l, SKIP_END), (0, 0));
+    }
+
+    #[test]
+    fn log_slopes_on_an_even_log_grid() {
+        // y = (log10 lr)² on an evenly spaced log grid: central differences are exact for a
+        // quadratic (dy/dx = 2x inside), the ends are one-sided first differences
+        let lrs = exp_grid(1e-4, 1.0, 9); // log10 = −4, −3.5, …, 0
+        let ys: Vec<f64> = lrs.iter().map(|l| l.log10().powi(2)).collect();
+        let g = log_slopes(&lrs, &ys);
+        for i in 1..8 {
+            let x = lrs[i].log10();
+            assert!((g[i] - 2.0 * x).abs() < 1e-9, "slope at {x}: {}", g[i]);
+        }
+        assert!((g[0] - (ys[1] - ys[0]) / 0.5).abs() < 1e-9);
+        assert!((g[8] - (ys[8] - ys[7]) / 0.5).abs() < 1e-9);
+        assert!(log_slopes(&[1e-3], &[1.0])[0].is_nan());
+        // a repeated LR has no slope
+        assert!(log_slopes(&[1e-3, 1e-3], &[1.0, 2.0])[0].is_nan());
+    }
+
+    #[test]
+    fn slide_walks_left_to_the_window_before_the_rise() {
+        // flat at 1 up to index 30, then 1 + 0.02·(i − 30)²: the per-index gradient is 0 up to
+        // 29, 0.01 at 30 (central difference) and 0.04·(i − 30) after. Every 15-point window
+        // whose right end is at or after 30 sees end gradients differing by > 0.005; the first
+        // that does not is [14, 29]. So the answer is the left end of [15, 30]: index 15.
+        let loss: Vec<f64> = (0..60)
+            .map(|i| 1.0 + 0.02 * (i.max(30) - 30) as f64 * (i.max(30) - 30) as f64)
+            .collect();
+        assert_eq!(slide(&loss), Some(15));
+        // when the very first window already passes (straight line), fastai returns lrs[n − 16]
+        let line: Vec<f64> = (0..60).map(|i| 3.0 - 0.01 * i as f64).collect();
+        assert_eq!(slide(&line), Some(44));
+        // a curve shorter than the window: the window shrinks to the curve
+        assert_eq!(slide(&[3.0, 2.0, 1.0, 0.0]), Some(0));
+        assert_eq!(slide(&[1.0, 2.0]), None);
+    }
+
+    #[test]
+    fn valley_on_a_straight_descent() {
+        // fastai: lds[end] = n, start = end − n = −1, s = n/3, idx = −1 + ⌊s⌋ + ⌊s/2⌋
+        let down: Vec<f64> = (0..12).map(|i| 12.0 - i as f64).collect();
+        assert_eq!(valley(&down), Some(5)); // −1 + 4 + 2
+        let down: Vec<f64> = (0..30).map(|i| 30.0 - i as f64).collect();
+        assert_eq!(valley(&down), Some(14)); // −1 + 10 + 5
+    }
+
+    #[test]
+    fn steepest_and_minimum_through_the_window() {
+        // the window's offset is added back: indices refer to the full curve
+        let lrs = exp_grid(1e-6, 1.0, 100);
+        let loss = sigmoid_curve(&lrs);
+        let s = suggest(Method::Steepest, &lrs, &loss);
+        let i = s.index.unwrap();
+        assert_eq!(s.lr, Some(lrs[i]));
+        // a minimum inside the dropped first tenth is not seen: the curve falls from index 10
+        let mut u: Vec<f64> = (0..100).map(|i| 100.0 - i as f64).collect();
+        u[3] = -5.0;
+        let m = suggest(Method::Minimum, &lrs, &u);
+        assert_eq!(m.index, Some(94)); // last kept point: 100 − 5 − 1
+        assert_eq!(m.lr, Some(lrs[94] / 10.0));
+    }
+
+    #[test]
+    fn consensus_skips_missing_answers() {
+        let mk = |lr: Option<f64>| Suggestion {
+            method: Method::Steepest,
+            lr,
+            index: None,
+        };
+        let c = consensus(&[mk(Some(1e-2)), mk(None), mk(Some(1e-4))]);
+        assert!((c.lr.unwrap() - 1e-3).abs() < 1e-15);
+        assert!((c.spread_decades.unwrap() - 2.0).abs() < 1e-12);
+        assert!(c.disagree);
+        let c = consensus(&[mk(None), mk(None)]);
+        assert_eq!((c.lr, c.spread_decades, c.disagree), (None, None, false));
+        // exactly one decade apart is not a disagreement
+        let c = consensus(&[mk(Some(1e-3)), mk(Some(1e-2))]);
+        assert!(!c.disagree);
+    }
+
+    #[test]
+    fn phases_advice_names_the_bound_to_move() {
+        let lrs = exp_grid(1e-6, 1.0, 100);
+        // nothing happens: raise --max
+        let p = phases(&lrs, &[2.3; 100], false, 1e-6, 1.0);
+        assert!(!p.descent && !p.flat_start && !p.divergence);
+        assert_eq!(p.advice.len(), 1);
+        assert!(
+            p.advice[0].contains("raise --max (try 1e2)"),
+            "{:?}",
+            p.advice
+        );
+        // too few finite points
+        let mut l = vec![f64::NAN; 100];
+        l[0] = 2.0;
+        l[1] = 1.0;
+        let p = phases(&lrs, &l, true, 1e-6, 1.0);
+        assert!(p.divergence && !p.descent);
+        assert!(
+            p.advice[0].contains("only 2 finite losses"),
+            "{:?}",
+            p.advice
+        );
+    }
+
+    #[test]
+    fn still_steep_max_needs_a_descent() {
+        let lrs = exp_grid(1e-6, 1.0, 60);
+        assert_eq!(still_steep_max(&lrs, &[1.0; 60]), None);
+        let up: Vec<f64> = (0..60).map(|i| i as f64).collect();
+        assert_eq!(still_steep_max(&lrs, &up), None);
+    }
+
+    #[test]
+    fn quartiles_of_one_value_and_with_nan() {
+        assert_eq!(quartiles(&[2.0]), Some((2.0, 2.0, 2.0)));
+        // numpy.nanpercentile([1, nan, 3], [25, 50, 75]) -> [1.5, 2, 2.5]
+        assert_eq!(quartiles(&[1.0, f64::NAN, 3.0]), Some((1.5, 2.0, 2.5)));
+        assert_eq!(quartiles(&[f64::NAN]), None);
     }
 }

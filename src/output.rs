@@ -74,14 +74,19 @@ impl OutDir {
     }
 
     /// Create (truncate) `name` for writing as the run goes (CSV logs), recording it first.
-    pub fn create(&mut self, name: &str) -> anyhow::Result<fs::File> {
+    pub fn create(&mut self, name: &str) -> anyhow::Result<LogFile> {
         self.record(name)?;
         let p = self.path.join(name);
         if let Some(parent) = p.parent() {
             fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        fs::File::create(&p).with_context(|| format!("cannot write {}", p.display()))
+        let file = fs::File::create(&p).with_context(|| format!("cannot write {}", p.display()))?;
+        Ok(LogFile {
+            file,
+            path: p,
+            len: 0,
+        })
     }
 
     /// Write `name` whole: to a temporary file, flushed, then renamed over the target.
@@ -90,6 +95,17 @@ impl OutDir {
         let target = self.path.join(name);
         write_atomic(&target, bytes)?;
         Ok(target)
+    }
+
+    /// Record files that another writer put below the folder (a nested run's own output, as
+    /// `lrtool compare` keeps them), so that a later run into this folder may replace them.
+    pub fn adopt(&mut self, names: &[String]) -> anyhow::Result<()> {
+        let before = self.files.len();
+        self.files.extend(names.iter().cloned());
+        if self.files.len() != before {
+            self.write_manifest()?;
+        }
+        Ok(())
     }
 
     fn record(&mut self, name: &str) -> anyhow::Result<()> {
@@ -108,6 +124,73 @@ impl OutDir {
         let mut text = serde_json::to_string_pretty(&json)?;
         text.push('\n');
         write_atomic(&self.path.join(MANIFEST), text.as_bytes())
+    }
+}
+
+/// Add `name` to the manifest of the lrtool folder `dir` (when it has one), for a file written
+/// there after the run (`lrtool report DIR`), so a later run into the folder may replace it.
+pub fn record_in_manifest(dir: &Path, name: &str) -> anyhow::Result<()> {
+    let path = dir.join(MANIFEST);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Ok(());
+    };
+    let Some(files) = json.get_mut("files").and_then(|f| f.as_array_mut()) else {
+        return Ok(());
+    };
+    if files.iter().any(|f| f.as_str() == Some(name)) {
+        return Ok(());
+    }
+    files.push(serde_json::Value::from(name));
+    let mut sorted: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    sorted.sort();
+    json["files"] = serde_json::json!(sorted);
+    let mut text = serde_json::to_string_pretty(&json)?;
+    text.push('\n');
+    write_atomic(&path, text.as_bytes())
+}
+
+/// A file written as the run goes (the CSV logs), which are handed whole rows at a time. A write
+/// that fails (a full disk) cuts the file back to the end of the last whole write, so it still
+/// ends on a whole row, and its error names the file.
+#[derive(Debug)]
+pub struct LogFile {
+    file: fs::File,
+    path: PathBuf,
+    /// Bytes of whole writes in the file.
+    len: u64,
+}
+
+impl Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        match self.file.write_all(buf) {
+            Ok(()) => {
+                self.len += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(SeekFrom::Start(self.len));
+                Err(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot write {}: {e}", self.path.display()),
+                ))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

@@ -98,9 +98,12 @@ fn help_and_version() {
     }
     let r = run(dir.path(), &["--version"]);
     r.success();
-    assert_eq!(
-        r.stdout.trim(),
-        format!("lrtool {}", env!("CARGO_PKG_VERSION"))
+    // `lrtool 0.1.0`, plus ` (git <rev>)` when built from a checkout
+    let version = format!("lrtool {}", env!("CARGO_PKG_VERSION"));
+    let line = r.stdout.trim();
+    assert!(
+        line == version || (line.starts_with(&format!("{version} (git ")) && line.ends_with(')')),
+        "{line}"
     );
 }
 
@@ -849,6 +852,11 @@ fn every_example_config_runs() {
         .expect("configs/ exists")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        // compare-*.json are experiments for `lrtool compare`, run by tests/compare.rs
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("compare-"))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "configs/ holds at least one example");

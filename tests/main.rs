@@ -4,5 +4,12 @@
 mod accuracy;
 mod bad_input;
 mod cli;
+mod compare;
+mod find_lr;
 mod gradcheck;
+mod properties;
+mod reliability;
+mod report;
+mod schedule;
+mod snapshot;
 mod util;

@@ -32,6 +32,9 @@ pub struct SweepConfig {
     pub max: f64,
     pub mode: SweepMode,
     pub steps: u64,
+    /// `--steps` was given (else every range tried by --auto-extend gets its own default).
+    #[serde(skip)]
+    pub steps_given: bool,
     pub smooth: f64,
     pub diverge: f64,
     pub stop_on_divergence: bool,
@@ -80,6 +83,7 @@ impl SweepConfig {
             max: a.max,
             mode: a.mode,
             steps,
+            steps_given: a.steps.is_some(),
             smooth: a.smooth,
             diverge: a.diverge,
             stop_on_divergence: !a.no_stop,
@@ -116,6 +120,8 @@ enum SweepEnd {
     Diverged { step: u64 },
     /// The loss was NaN or infinite at this step.
     NonFinite { step: u64 },
+    /// Ctrl-C or SIGTERM stopped the sweep after its last recorded step.
+    Interrupted,
 }
 
 /// One recorded sweep.
@@ -131,7 +137,10 @@ struct Sweep {
 
 impl Sweep {
     fn diverged(&self) -> bool {
-        !matches!(self.end, SweepEnd::Completed)
+        matches!(
+            self.end,
+            SweepEnd::Diverged { .. } | SweepEnd::NonFinite { .. }
+        )
     }
 }
 
@@ -170,11 +179,10 @@ struct Bench<'a> {
     quiet: bool,
 }
 
-fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64) -> anyhow::Result<Sweep> {
+fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64, steps: u64) -> anyhow::Result<Sweep> {
     let mut model = b.model_cfg.build(b.inputs, b.outputs, seed)?;
     let mut optimizer = b.optim_cfg.build(&model);
     let mut batcher = Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed);
-    let steps = b.sweep.steps;
     let epochs = (steps as usize).div_ceil(batcher.steps_per_epoch());
     let policy = RangeTest {
         mode: b.sweep.mode,
@@ -219,6 +227,7 @@ fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64) -> anyhow::Result<Sweep> 
             rec.smooth.push(f64::NAN);
             SweepEnd::NonFinite { step }
         }
+        End::Interrupted => SweepEnd::Interrupted,
     };
     Ok(Sweep {
         seed,
@@ -272,6 +281,15 @@ fn median_log(values: &[f64]) -> (Option<f64>, Option<f64>) {
         .filter(|v| v.is_finite() && **v > 0.0)
         .map(|v| v.log10())
         .collect();
+    if let [only] = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect::<Vec<_>>()[..]
+    {
+        // one answer: report it exactly, not through 10^log10
+        return (Some(only), Some(0.0));
+    }
     match lr_finder::quartiles(&logs) {
         Some((q25, q50, q75)) => (Some(10f64.powf(q50)), Some(q75 - q25)),
         None => (None, None),
@@ -374,7 +392,9 @@ fn extended_range(a: &Analysis) -> Option<(f64, f64)> {
     }
     let mut min = a.min;
     let mut max = a.max;
-    if !p.descent {
+    if !p.descent && p.divergence {
+        min /= 100.0;
+    } else if !p.descent {
         max *= 100.0;
     } else {
         if !p.flat_start {
@@ -411,6 +431,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     };
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
+    crate::interrupt::install();
     let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "find-lr")?;
     let bench = Bench {
         splits: &splits,
@@ -425,17 +446,34 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
 
     let (mut min, mut max) = (sweep_cfg.min, sweep_cfg.max);
     let mut tried: Vec<Value> = Vec::new();
+    // a signal ends the sweep in progress; no further sweep or range is started
+    let mut interrupted = false;
+    let mut steps = sweep_cfg.steps;
     let analysis = loop {
-        let sweeps = (0..sweep_cfg.repeats as u64)
-            .map(|k| run_sweep(&bench, sweep_cfg.seed.wrapping_add(k), min, max))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        if !sweep_cfg.steps_given {
+            steps = lr_finder::default_steps(min, max);
+        }
+        let mut sweeps = Vec::with_capacity(sweep_cfg.repeats);
+        for k in 0..sweep_cfg.repeats as u64 {
+            if !sweeps.is_empty() && crate::interrupt::requested() {
+                interrupted = true;
+                break;
+            }
+            let sweep = run_sweep(&bench, sweep_cfg.seed.wrapping_add(k), min, max, steps)?;
+            interrupted |= sweep.end == SweepEnd::Interrupted;
+            sweeps.push(sweep);
+        }
         let a = analyse(sweeps, min, max);
-        tried.push(json!({"min": min, "max": max, "phases": a.phases}));
-        let next = if sweep_cfg.auto_extend && tried.len() <= MAX_EXTENSIONS {
+        tried.push(json!({"min": min, "max": max, "steps": steps, "phases": a.phases}));
+        let mut next = if sweep_cfg.auto_extend && tried.len() <= MAX_EXTENSIONS {
             extended_range(&a)
         } else {
             None
         };
+        if interrupted || (next.is_some() && crate::interrupt::requested()) {
+            interrupted = true;
+            next = None;
+        }
         match next {
             Some((lo, hi)) => (min, max) = (lo, hi),
             None => break a,
@@ -449,6 +487,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "find-lr",
         "command_line": crate::argv().join(" "),
+        "interrupted": interrupted,
         "config": {
             "data": data_cfg,
             "model": model_cfg,
@@ -458,7 +497,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         "dataset": common::dataset_facts(&dataset, &splits),
         "model": common::model_facts(&probe, &model_cfg),
         "note": format!("the sweep trains with {} as configured: the suggestions hold for that optimizer and batch size {}", optim_cfg.name(), sweep_cfg.batch_size),
-        "range": {"min": analysis.min, "max": analysis.max, "mode": sweep_cfg.mode, "steps": sweep_cfg.steps},
+        "range": {"min": analysis.min, "max": analysis.max, "mode": sweep_cfg.mode, "steps": steps},
         "ranges_tried": tried,
         "sweeps": analysis.sweeps.iter().map(|s| json!({
             "seed": s.seed,
@@ -476,7 +515,11 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         },
         "phases": analysis.phases,
         "next_commands": next,
-        "files": ["steps.csv", "find-lr.svg", "summary.json", "timing.json"],
+        "files": if out_cfg.report {
+            json!(["steps.csv", "find-lr.svg", "summary.json", "timing.json", crate::report::html::FILE])
+        } else {
+            json!(["steps.csv", "find-lr.svg", "summary.json", "timing.json"])
+        },
     });
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let seconds = started.elapsed().as_secs_f64();
@@ -488,6 +531,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         }))
         .as_bytes(),
     )?;
+    if out_cfg.report {
+        crate::report::html::write(&mut out)?;
+    }
     if out_cfg.json {
         print_stdout(&json_text(&summary))?;
     } else if !out_cfg.quiet {
@@ -496,11 +542,23 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             &dataset.name,
             &probe,
             &optim_cfg,
-            &sweep_cfg,
+            &SweepConfig {
+                steps,
+                ..sweep_cfg.clone()
+            },
             &next,
             out.path(),
             seconds,
         ))?;
+    }
+    if interrupted {
+        let rows: usize = analysis.sweeps.iter().map(|s| s.lrs.len()).sum();
+        return Err(anyhow::Error::new(crate::error::Interrupted(format!(
+            "interrupted after {} of {} sweeps ({rows} steps recorded); kept in {}: steps.csv ({rows} rows), find-lr.svg, summary.json (\"interrupted\": true, suggestions from the curve so far), timing.json",
+            analysis.sweeps.len(),
+            sweep_cfg.repeats,
+            out.path().display()
+        ))));
     }
     Ok(())
 }
@@ -638,7 +696,7 @@ fn shared_flags() -> Vec<String> {
     let keep = |long: &str| {
         !matches!(
             long,
-            "out" | "force" | "json" | "quiet" | "config" | "seed" | "batch-size"
+            "out" | "force" | "json" | "quiet" | "no-report" | "config" | "seed" | "batch-size"
         ) && train.get_arguments().any(|a| a.get_long() == Some(long))
     };
     let mut out = Vec::new();
@@ -769,6 +827,7 @@ fn report_text(
                 "loss became non-finite at step {step} (lr {})",
                 short(s.lrs[step as usize])
             ),
+            SweepEnd::Interrupted => format!("interrupted after {} steps", s.lrs.len()),
         };
         let _ = writeln!(t, "sweep (seed {}): {end}", s.seed);
     }

@@ -1,7 +1,13 @@
 //! One file per subcommand: build the schedule and observers, call `fit`, report.
 
 pub mod common;
+pub mod compare;
+pub mod completions;
 pub mod datasets;
+pub mod evaluate;
 pub mod find_lr;
+pub mod predict;
+pub mod report;
 pub mod schedule;
+pub mod snapshot_ensemble;
 pub mod train;

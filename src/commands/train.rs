@@ -1,19 +1,104 @@
 //! `lrtool train`: train under a schedule, then write the final weights, the summary and plots.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cli::TrainArgs;
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
-use crate::data::{Batcher, Task};
+use crate::data::{Batcher, Dataset, Splits, Task};
+use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
-use crate::train::{self, End, FitSettings, Observer};
+use crate::schedule::Schedule;
+use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
+/// `lrtool train`: [`plan`], [`execute`], print the report, and make a diverged or interrupted
+/// run an error (exit code 1 or 130).
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let trained = execute(plan(&args)?)?;
+    let Trained {
+        outcome,
+        out,
+        files,
+        steps_per_epoch,
+        epochs,
+        summary,
+        report,
+    } = trained;
+    if args.output.json {
+        print_stdout(&json_text(&summary))?;
+    } else if !args.output.quiet {
+        print_stdout(&report)?;
+    }
+    if outcome.end == End::Interrupted {
+        let kept: Vec<String> = files
+            .iter()
+            .map(|&f| match f {
+                "steps.csv" => format!("steps.csv ({} rows)", outcome.steps),
+                "epochs.csv" => format!("epochs.csv ({} rows)", outcome.epochs.len()),
+                "model.safetensors" => "model.safetensors (the weights after the last step)".into(),
+                "summary.json" => "summary.json (\"interrupted\": true)".into(),
+                f => f.to_string(),
+            })
+            .collect();
+        return Err(anyhow::Error::new(crate::error::Interrupted(format!(
+            "interrupted after {} steps ({} of {} epochs complete); kept in {}: {}",
+            outcome.steps,
+            outcome.epochs.len(),
+            epochs,
+            out.display(),
+            kept.join(", ")
+        ))));
+    }
+    if let End::NonFinite { step, lr, loss } = outcome.end {
+        bail!(
+            "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}); the logs in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
+            step as usize / steps_per_epoch + 1,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// A training run validated and ready: configuration checked, data loaded and split, model and
+/// schedule built. Nothing has been written yet.
+pub struct Planned {
+    started: Instant,
+    pub data_cfg: DataConfig,
+    pub model_cfg: ModelConfig,
+    pub optim_cfg: OptimConfig,
+    pub run_cfg: RunConfig,
+    pub out_cfg: OutputConfig,
+    pub dataset: Dataset,
+    pub splits: Splits,
+    pub model: Mlp,
+    pub steps_per_epoch: usize,
+    pub total_steps: u64,
+    pub schedule: Schedule,
+}
+
+/// What one training run did: the loop's outcome and the files it wrote into `out`. A diverged
+/// or interrupted run is an outcome here, not an error (`run` turns it into one).
+pub struct Trained {
+    pub outcome: FitOutcome,
+    pub out: PathBuf,
+    pub files: Vec<&'static str>,
+    pub steps_per_epoch: usize,
+    /// Epochs asked for.
+    pub epochs: usize,
+    /// summary.json's content.
+    pub summary: Value,
+    /// The report `lrtool train` prints (empty with --quiet or --json).
+    pub report: String,
+}
+
+/// Validate `args`, load the data and build the model and the schedule; every input error
+/// surfaces here, before any file is written.
+pub fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
     let started = Instant::now();
     let data_cfg = DataConfig::from_args(&args.data)?;
     let model_cfg = ModelConfig::from_args(&args.model)?;
@@ -24,21 +109,59 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let common::Prepared {
         dataset,
         splits,
-        mut model,
+        model,
     } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
-    let task = dataset.task();
+    let steps_per_epoch = Batcher::new(
+        &splits.train,
+        run_cfg.batch_size,
+        data_cfg.shuffle,
+        run_cfg.seed,
+    )
+    .steps_per_epoch();
+    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
+    let schedule = args
+        .schedule
+        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    Ok(Planned {
+        started,
+        data_cfg,
+        model_cfg,
+        optim_cfg,
+        run_cfg,
+        out_cfg,
+        dataset,
+        splits,
+        model,
+        steps_per_epoch,
+        total_steps,
+        schedule,
+    })
+}
 
+/// Train as planned and write the output folder (logs, weights, plots, summary, timing).
+pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
+    let Planned {
+        started,
+        data_cfg,
+        model_cfg,
+        optim_cfg,
+        run_cfg,
+        out_cfg,
+        dataset,
+        splits,
+        mut model,
+        steps_per_epoch,
+        total_steps,
+        schedule,
+    } = planned;
+    let task = dataset.task();
     let mut batcher = Batcher::new(
         &splits.train,
         run_cfg.batch_size,
         data_cfg.shuffle,
         run_cfg.seed,
     );
-    let steps_per_epoch = batcher.steps_per_epoch();
-    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
-    let schedule = args
-        .schedule
-        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    crate::interrupt::install();
     let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train")?;
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
@@ -84,7 +207,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         End::NonFinite { step, lr, loss } => {
             json!({"status": "diverged", "step": step, "lr": lr, "loss": loss.to_string()})
         }
+        End::Interrupted => json!({"status": "interrupted"}),
     };
+    let interrupted = outcome.end == End::Interrupted;
     let epoch_json = |e: Option<&train::EpochReport>| {
         e.map(|e| {
             json!({
@@ -111,6 +236,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     )?;
     out.write_atomic("lr.svg", common::lr_svg(&history)?.as_bytes())?;
     files.extend(["loss.svg", "lr.svg", "summary.json", "timing.json"]);
+    if out_cfg.report {
+        files.push(crate::report::html::FILE);
+    }
     let summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "train",
@@ -124,6 +252,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "dataset": common::dataset_facts(&dataset, &splits),
         "model": common::model_facts(&model, &model_cfg),
         "steps_per_epoch": steps_per_epoch,
+        "interrupted": interrupted,
         "result": {
             "end": status,
             "steps": outcome.steps,
@@ -143,11 +272,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "train_samples_per_second": rows_seen as f64 / outcome.seconds.max(1e-9),
     });
     out.write_atomic("timing.json", json_text(&timing).as_bytes())?;
+    if out_cfg.report {
+        crate::report::html::write(&mut out)?;
+    }
 
-    if out_cfg.json {
-        print_stdout(&json_text(&summary))?;
-    } else if !out_cfg.quiet {
-        let mut text = format!(
+    let mut text = String::new();
+    if !(out_cfg.json || out_cfg.quiet) {
+        text = format!(
             "lrtool train: {} ({} rows × {} features, {}; {} train / {} val), MLP {} {}, {} lr {}, {} epochs × {} steps\n",
             dataset.name,
             dataset.n_samples(),
@@ -207,14 +338,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             rows_seen as f64 / outcome.seconds.max(1e-9)
         ));
-        print_stdout(&text)?;
     }
-    if let End::NonFinite { step, lr, loss } = outcome.end {
-        bail!(
-            "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}); the logs in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
-            step as usize / steps_per_epoch + 1,
-            out.path().display()
-        );
-    }
-    Ok(())
+    Ok(Trained {
+        outcome,
+        out: out.path().to_path_buf(),
+        files,
+        steps_per_epoch,
+        epochs: run_cfg.epochs,
+        summary,
+        report: text,
+    })
 }

@@ -154,6 +154,70 @@ pub fn parse_csv(
     })
 }
 
+/// Reads the columns named `names` (in that order) of CSV data (optionally gzipped) with a header
+/// row, as the rows of a `[rows, names.len()]` matrix; other columns (a target, ids) are ignored.
+/// Missing columns are one error listing them all; every cell read must be a finite number.
+/// `source` is what error messages call the data (usually `--input PATH`).
+pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Result<Array2<f32>> {
+    let bytes = maybe_gunzip(bytes, source)?;
+    let text = decode(&bytes, source)?;
+    let mut records = Records::new(text, source);
+    let Some((_, header)) = records.next_record()? else {
+        crate::input_bail!("{source}: empty file (a header row of column names is required)")
+    };
+    let columns: Vec<String> = header.into_iter().map(Cow::into_owned).collect();
+    let mut wanted = Vec::with_capacity(names.len());
+    let mut missing = Vec::new();
+    for name in names {
+        let mut hits = columns.iter().enumerate().filter(|(_, c)| *c == name);
+        match (hits.next(), hits.next()) {
+            (Some((j, _)), None) => wanted.push(j),
+            (Some(_), Some(_)) => {
+                crate::input_bail!(
+                    "{source}: column \"{name}\" appears more than once in the header"
+                )
+            }
+            (None, _) => missing.push(format!("\"{name}\"")),
+        }
+    }
+    if !missing.is_empty() {
+        let shown = missing.len().min(10);
+        crate::input_bail!(
+            "{source}: missing column{} {}{} (the model needs {} feature columns by name)",
+            if missing.len() == 1 { "" } else { "s" },
+            missing[..shown].join(", "),
+            if missing.len() > shown {
+                format!(" and {} more", missing.len() - shown)
+            } else {
+                String::new()
+            },
+            names.len()
+        );
+    }
+    let ncols = columns.len();
+    let mut values: Vec<f32> = Vec::new();
+    let mut rows = 0;
+    while let Some((line, record)) = records.next_record()? {
+        if record.len() != ncols {
+            crate::input_bail!(
+                "{source} line {line}: expected {ncols} fields like the header, found {}",
+                record.len()
+            );
+        }
+        for &j in &wanted {
+            let value = parse_number(&record[j]).map_err(|why| {
+                crate::input_err!("{source} line {line}, {}: {why}", column_label(&columns, j))
+            })?;
+            values.push(value as f32);
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        crate::input_bail!("{source}: no data rows after the header");
+    }
+    Ok(Array2::from_shape_vec((rows, names.len()), values)?)
+}
+
 /// How error messages name column `j`: `column "name"`, or `column 3 (unnamed)`.
 fn column_label(columns: &[String], j: usize) -> String {
     match columns.get(j).map(String::as_str) {
@@ -795,5 +859,25 @@ mod tests {
         let ds = load_csv_file(&path, &CsvOptions::default()).unwrap();
         assert_eq!(ds.name, "flowers.csv");
         assert_eq!(ds.n_classes(), 3);
+    }
+
+    #[test]
+    fn read_columns_by_name_ignoring_others() {
+        let names = vec!["b".to_string(), "a".to_string()];
+        let text = "a,label,b\n1,x,2\n3,y,4\n";
+        let x = read_columns(text.as_bytes(), "--input in.csv", &names).unwrap();
+        assert_eq!(x, ndarray::array![[2.0f32, 1.0], [4.0, 3.0]]);
+        let err = read_columns(b"a,c\n1,2\n", "--input in.csv", &names).unwrap_err();
+        assert!(is_input_error(&err));
+        assert!(
+            err.to_string()
+                .starts_with("--input in.csv: missing column \"b\""),
+            "{err}"
+        );
+        let err = read_columns(b"a,b\n1,z\n", "--input in.csv", &names).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--input in.csv line 2, column \"b\": \"z\" is not a number"
+        );
     }
 }

@@ -183,6 +183,27 @@ pub struct Splits {
 /// statistics. With `shuffle`, a seeded permutation decides the split; without, the last
 /// `val_fraction` of the rows (in file order) is the validation split.
 pub fn split(ds: &Dataset, val_fraction: f64, shuffle: bool, seed: u64) -> anyhow::Result<Splits> {
+    let (train_rows, val_rows) = split_rows(ds, val_fraction, shuffle, seed)?;
+    let mut train = select_rows(ds, &train_rows);
+    let mut val = select_rows(ds, &val_rows);
+    let standardizer = Standardizer::fit(train.x.view());
+    standardizer.apply(&mut train.x);
+    standardizer.apply(&mut val.x);
+    Ok(Splits {
+        train,
+        val,
+        standardizer,
+    })
+}
+
+/// The row indices of the training and the validation split, as [`split`] draws them (the
+/// training rows first in the permutation, the last `val_fraction` of it validation).
+pub fn split_rows(
+    ds: &Dataset,
+    val_fraction: f64,
+    shuffle: bool,
+    seed: u64,
+) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
     let n = ds.n_samples();
     let mut n_val = (n as f64 * val_fraction).round() as usize;
     if val_fraction > 0.0 && n_val == 0 {
@@ -198,17 +219,13 @@ pub fn split(ds: &Dataset, val_fraction: f64, shuffle: bool, seed: u64) -> anyho
     if shuffle {
         order.shuffle(&mut rng_for(seed, Stream::Split));
     }
-    let n_train = n - n_val;
-    let mut train = Part::select(ds.x.view(), &ds.y, &order[..n_train]);
-    let mut val = Part::select(ds.x.view(), &ds.y, &order[n_train..]);
-    let standardizer = Standardizer::fit(train.x.view());
-    standardizer.apply(&mut train.x);
-    standardizer.apply(&mut val.x);
-    Ok(Splits {
-        train,
-        val,
-        standardizer,
-    })
+    let val = order.split_off(n - n_val);
+    Ok((order, val))
+}
+
+/// The given rows of `ds`, not standardised (to be scaled with a saved model's statistics).
+pub fn select_rows(ds: &Dataset, rows: &[usize]) -> Part {
+    Part::select(ds.x.view(), &ds.y, rows)
 }
 
 /// Hands out the mini-batches of one epoch after another, gathered into reused buffers.

@@ -1,3 +1,5 @@
 //! Reports: plots (SVG) of learning-rate experiments; summaries and terminal plots join later.
 
+pub mod compare;
+pub mod html;
 pub mod plot;

@@ -100,6 +100,36 @@ const LOG_T_MAX: f64 = 308.2;
 ///
 /// Sizes below 240 × 160 pixels are enlarged. No panels gives a single "no data" panel.
 pub fn render_svg(panels: &[Panel], width: u32, height_per_panel: u32) -> Result<String> {
+    render(panels, &[], width, height_per_panel)
+}
+
+/// How [`render_svg_styled`] draws one series: a palette colour given by index, so that related
+/// series can share one (an arm's median and its seed band), and whether the line is a faint,
+/// thin companion (a band's edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// Index into the palette (taken modulo its size).
+    pub colour: usize,
+    pub faint: bool,
+}
+
+/// Like [`render_svg`], with `styles[p][s]` choosing how series `s` of panel `p` is drawn; a
+/// series without a style is drawn as `render_svg` draws it.
+pub fn render_svg_styled(
+    panels: &[Panel],
+    styles: &[Vec<Style>],
+    width: u32,
+    height_per_panel: u32,
+) -> Result<String> {
+    render(panels, styles, width, height_per_panel)
+}
+
+fn render(
+    panels: &[Panel],
+    styles: &[Vec<Style>],
+    width: u32,
+    height_per_panel: u32,
+) -> Result<String> {
     let width = width.max(MIN_WIDTH);
     let panel_height = height_per_panel.max(MIN_PANEL_HEIGHT);
     let count = u32::try_from(panels.len().max(1)).map_err(|_| anyhow!("too many plot panels"))?;
@@ -115,8 +145,8 @@ pub fn render_svg(panels: &[Panel], width: u32, height_per_panel: u32) -> Result
             draw_no_data(&root, "")?;
         } else {
             let areas = root.split_evenly((panels.len(), 1));
-            for (panel, area) in panels.iter().zip(areas.iter()) {
-                draw_panel(area, panel)?;
+            for (i, (panel, area)) in panels.iter().zip(areas.iter()).enumerate() {
+                draw_panel(area, panel, styles.get(i).map_or(&[], Vec::as_slice))?;
             }
         }
         root.present().map_err(draw_error)?;
@@ -706,7 +736,11 @@ fn legend_position(samples: &[(f64, f64)], box_w: f64, box_h: f64) -> SeriesLabe
     best.0
 }
 
-fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<()> {
+fn draw_panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    panel: &Panel,
+    styles: &[Style],
+) -> Result<()> {
     let (width, height) = area.dim_in_pixel();
     let x_ticks = (width / 90).clamp(2, 10) as usize;
     let y_ticks = (height / 55).clamp(2, 8) as usize;
@@ -775,9 +809,18 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Resul
     };
 
     for (index, (series, series_pieces)) in panel.series.iter().zip(&pieces).enumerate() {
-        let colour = *colour(index);
+        let given = styles.get(index).copied();
+        let colour = *colour(given.map_or(index, |s| s.colour));
+        let faint = given.is_some_and(|s| s.faint);
+        // a faint line: the colour blended halfway to white, one pixel wide
+        let colour = if faint {
+            let blend = |c: u8| c + (255 - c) / 2;
+            RGBColor(blend(colour.0), blend(colour.1), blend(colour.2))
+        } else {
+            colour
+        };
         let total: usize = series_pieces.iter().map(Vec::len).sum();
-        let style = colour.stroke_width(if total > 400 { 1 } else { 2 });
+        let style = colour.stroke_width(if total > 400 || faint { 1 } else { 2 });
         let label = clean_text(series.label.trim());
         let mut annotated = false;
         for piece in series_pieces {
@@ -919,6 +962,36 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn styled_series_share_a_colour_and_faint_ones_are_paler() {
+        let panel = Panel {
+            series: vec![
+                series("median", vec![(0.0, 1.0), (1.0, 2.0)]),
+                series("", vec![(0.0, 0.5), (1.0, 1.5)]),
+            ],
+            ..Panel::default()
+        };
+        let styles = vec![vec![
+            Style {
+                colour: 0,
+                faint: false,
+            },
+            Style {
+                colour: 0,
+                faint: true,
+            },
+        ]];
+        let svg = render_svg_styled(std::slice::from_ref(&panel), &styles, 400, 300).unwrap();
+        assert!(svg.contains("#1F77B4"), "the first palette colour");
+        assert!(
+            svg.contains("#8FBBD9"),
+            "the same colour blended halfway to white"
+        );
+        assert!(!svg.contains("#FF7F0E"), "no second palette colour");
+        // without styles, the second series takes the second colour
+        assert!(render_svg(&[panel], 400, 300).unwrap().contains("#FF7F0E"));
+    }
 
     fn series(label: &str, points: Vec<(f64, f64)>) -> Series {
         Series {

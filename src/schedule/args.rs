@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{
     Anneal, Cosine, Cyclic, Exponential, MomentumRange, MultiStep, OneCycle, Schedule, Sgdr,
-    StepDecay, StepVariant, Warmup,
+    SnapshotCosine, StepDecay, StepVariant, Warmup,
 };
 use crate::{input_bail, input_err};
 
@@ -36,10 +36,12 @@ pub enum ScheduleKind {
     ExpRange,
     /// Smith's 1cycle (PyTorch OneCycleLR).
     OneCycle,
+    /// Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).
+    Snapshot,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 10] = [
+    pub const ALL: [ScheduleKind; 11] = [
         ScheduleKind::Constant,
         ScheduleKind::Step,
         ScheduleKind::Multistep,
@@ -50,6 +52,7 @@ impl ScheduleKind {
         ScheduleKind::Triangular2,
         ScheduleKind::ExpRange,
         ScheduleKind::OneCycle,
+        ScheduleKind::Snapshot,
     ];
 
     /// The name given to `--schedule`.
@@ -65,6 +68,7 @@ impl ScheduleKind {
             ScheduleKind::Triangular2 => "triangular2",
             ScheduleKind::ExpRange => "exp-range",
             ScheduleKind::OneCycle => "one-cycle",
+            ScheduleKind::Snapshot => "snapshot",
         }
     }
 
@@ -154,6 +158,11 @@ pub struct ScheduleArgs {
     #[arg(long)]
     pub three_phase: bool,
 
+    /// snapshot: number of cycles M; each lasts ⌈N/M⌉ steps and ends in a snapshot
+    /// (snapshot-ensemble) [default: 5].
+    #[arg(long, value_name = "M")]
+    pub cycles: Option<u64>,
+
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
     /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
     #[arg(long, overrides_with = "no_cycle_momentum")]
@@ -191,7 +200,7 @@ pub struct FamilyInfo {
 
 /// Every family, in `--schedule` order. `t` is the 0-based step, `e = ⌊t/K⌋` its epoch with `K`
 /// steps per epoch, `N` the run's steps.
-pub const FAMILIES: [FamilyInfo; 10] = [
+pub const FAMILIES: [FamilyInfo; 11] = [
     FamilyInfo {
         kind: ScheduleKind::Constant,
         flags: "--lr",
@@ -251,6 +260,12 @@ pub const FAMILIES: [FamilyInfo; 10] = [
         flags: "--lr (max) --pct-start [0.3] --div-factor [25] --final-div-factor [1e4] --anneal cos|linear [cos] --three-phase --cycle-momentum [on] --base-momentum [0.85] --max-momentum [0.95]",
         formula: "lr/div-factor → lr at step pct-start·N − 1 → lr/(div-factor·final-div-factor) at step N − 1",
         pytorch: "OneCycleLR(max_lr, total_steps=N, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)",
+    },
+    FamilyInfo {
+        kind: ScheduleKind::Snapshot,
+        flags: "--lr (A0) --cycles M [5]",
+        formula: "lr(t) = lr/2·(cos(π·(t mod c)/c) + 1), c = ⌈N/M⌉; a cycle ends at every t with (t+1) mod c = 0 and at t = N − 1 (a shorter last cycle is cut short, not stretched); M must give exactly M cycles",
+        pytorch: "CosineAnnealingWarmRestarts(T_0=c, T_mult=1, eta_min=0) stepped once per batch gives the same LRs (Huang et al. 2017, eq. 2, with 0-based t)",
     },
 ];
 
@@ -323,6 +338,7 @@ impl ScheduleArgs {
             final_div_factor: None,
             anneal: None,
             three_phase: false,
+            cycles: None,
             cycle_momentum: false,
             no_cycle_momentum: false,
             base_momentum: None,
@@ -333,7 +349,7 @@ impl ScheduleArgs {
         }
     }
 
-    fn flag_uses(&self) -> [FlagUse; 21] {
+    fn flag_uses(&self) -> [FlagUse; 22] {
         use ScheduleKind as K;
         let u = |flag, given, families| FlagUse {
             flag,
@@ -380,6 +396,7 @@ impl ScheduleArgs {
             ),
             u("--anneal", self.anneal.is_some(), ONE_CYCLE),
             u("--three-phase", self.three_phase, ONE_CYCLE),
+            u("--cycles", self.cycles.is_some(), &[K::Snapshot]),
             u("--cycle-momentum", self.cycle_momentum, CYCLES_MOMENTUM),
             u(
                 "--no-cycle-momentum",
@@ -616,6 +633,30 @@ impl ScheduleArgs {
                     K::Triangular => Schedule::Triangular(cyclic),
                     K::Triangular2 => Schedule::Triangular2(cyclic),
                     _ => Schedule::ExpRange(cyclic),
+                }
+            }
+            K::Snapshot => {
+                let cycles = self.cycles.unwrap_or(5);
+                let flag = if self.cycles.is_some() {
+                    format!("--cycles {cycles}")
+                } else {
+                    format!("--cycles (default {cycles})")
+                };
+                if cycles == 0 {
+                    input_bail!("{flag}: must be at least 1");
+                }
+                if cycles > total {
+                    input_bail!("{flag}: more cycles than the run's {total} steps");
+                }
+                match SnapshotCosine::new(lr, cycles, total) {
+                    Some(s) => Schedule::SnapshotCosine(s),
+                    None => {
+                        let len = total.div_ceil(cycles);
+                        input_bail!(
+                            "{flag}: {total} steps in cycles of ⌈{total}/{cycles}⌉ = {len} steps make only {} cycles; choose fewer cycles or a longer run",
+                            super::snapshot::cycles_in(total, len)
+                        )
+                    }
                 }
             }
             K::OneCycle => {

@@ -11,7 +11,7 @@
 //! schedule is defined, finite and panic-free for any step ≥ 0, also past the end of a planned
 //! run; cycles are found with integer arithmetic, never with a floating-point logarithm.
 //!
-//! To add a family (the range test of `find-lr`, the snapshot cosine of `snapshot-ensemble`): a
+//! To add a family (like the snapshot cosine of `snapshot-ensemble`, in `snapshot.rs`): a
 //! file with a data struct and its `lr`/`momentum`/`is_cycle_end`, a variant here, an arm in each
 //! `match` below.
 
@@ -22,6 +22,7 @@ pub mod cyclic;
 pub mod exponential;
 pub mod one_cycle;
 pub mod sgdr;
+pub mod snapshot;
 pub mod step;
 pub mod warmup;
 
@@ -33,6 +34,7 @@ pub use cyclic::{Cyclic, CyclicMode};
 pub use exponential::Exponential;
 pub use one_cycle::{Anneal, OneCycle};
 pub use sgdr::Sgdr;
+pub use snapshot::SnapshotCosine;
 pub use step::{MultiStep, StepDecay, StepVariant};
 pub use warmup::Warmup;
 
@@ -64,6 +66,9 @@ pub enum Schedule {
     OneCycle(OneCycle),
     /// A linear warm-up in front of another schedule (PyTorch `SequentialLR(LinearLR, main)`).
     Warmup(Warmup),
+    /// The snapshot-ensemble cosine: M restarts of `⌈T/M⌉` steps (Huang et al. 2017, eq. 2).
+    #[serde(rename = "snapshot")]
+    SnapshotCosine(SnapshotCosine),
 }
 
 /// The range a cycled momentum moves in: `max` where the LR is lowest, `base` at the LR's peak.
@@ -88,6 +93,7 @@ impl Schedule {
             Schedule::ExpRange(c) => c.lr(CyclicMode::ExpRange, step),
             Schedule::OneCycle(s) => s.lr(step),
             Schedule::Warmup(w) => w.lr(step),
+            Schedule::SnapshotCosine(s) => s.lr(step),
         }
     }
 
@@ -100,7 +106,8 @@ impl Schedule {
             | Schedule::MultiStep(_)
             | Schedule::Exponential(_)
             | Schedule::Cosine(_)
-            | Schedule::Sgdr(_) => None,
+            | Schedule::Sgdr(_)
+            | Schedule::SnapshotCosine(_) => None,
             Schedule::Triangular(c) => c.momentum(CyclicMode::Triangular, step),
             Schedule::Triangular2(c) => c.momentum(CyclicMode::Triangular2, step),
             Schedule::ExpRange(c) => c.momentum(CyclicMode::ExpRange, step),
@@ -122,7 +129,8 @@ impl Schedule {
     }
 
     /// True when `step` is the last step of a cycle that a restart follows (the LR is at the
-    /// cycle's low point and jumps or turns at `step + 1`): SGDR and the cyclical schedules.
+    /// cycle's low point and jumps or turns at `step + 1`): SGDR, the cyclical schedules and the
+    /// snapshot cosine (which also ends its last, possibly shorter cycle at the run's final step).
     /// These are the snapshot points; one-cycle and cosine have no restart and never return true.
     pub fn is_cycle_end(&self, step: u64) -> bool {
         match self {
@@ -137,6 +145,7 @@ impl Schedule {
                 c.is_cycle_end(step)
             }
             Schedule::Warmup(w) => w.is_cycle_end(step),
+            Schedule::SnapshotCosine(s) => s.is_cycle_end(step),
         }
     }
 
@@ -154,6 +163,7 @@ impl Schedule {
             Schedule::ExpRange(_) => "exp-range",
             Schedule::OneCycle(_) => "one-cycle",
             Schedule::Warmup(w) => w.main.name(),
+            Schedule::SnapshotCosine(_) => "snapshot",
         }
     }
 
@@ -171,6 +181,7 @@ impl Schedule {
                 (c.base_lr, c.max_lr)
             }
             Schedule::OneCycle(s) => s.lr_bounds(),
+            Schedule::SnapshotCosine(s) => (0.0, s.lr),
             Schedule::Warmup(w) => {
                 let (lo, hi) = w.main.lr_bounds();
                 let first = w.main.lr(0);
@@ -264,6 +275,21 @@ impl Schedule {
                 num(w.start_factor),
                 w.main.describe()
             ),
+            Schedule::SnapshotCosine(s) => {
+                let mut text = format!(
+                    "snapshot: lr {} → ~0 in each of {} cycles of {} steps",
+                    num(s.lr),
+                    s.cycles,
+                    s.cycle_len
+                );
+                if s.last_cycle_len() != s.cycle_len {
+                    text.push_str(&format!(
+                        " (the last cut short at {} steps)",
+                        s.last_cycle_len()
+                    ));
+                }
+                text
+            }
         }
     }
 }
@@ -470,6 +496,10 @@ mod tests {
                     a.pct_start = Some(rng.random_range(0.01..0.49));
                 }
                 random_momentum(rng, &mut a);
+            }
+            ScheduleKind::Snapshot => {
+                // a warm-up may leave as few as 2 steps, where only 1 or 2 cycles fit
+                a.cycles = Some(rng.random_range(1..=2));
             }
         }
         if rng.random_bool(0.3) {

@@ -2,7 +2,8 @@
 //! the schedule at every step, reports handed to read-only observers, validation after each epoch.
 //!
 //! A non-finite training loss ends the loop with `End::NonFinite`; what that means (an error for
-//! `train`, the normal end of a range test) is the caller's business.
+//! `train`, the normal end of a range test) is the caller's business. A signal (see
+//! [`crate::interrupt`]) ends it with `End::Interrupted` after the step in progress.
 
 pub mod observer;
 
@@ -55,6 +56,8 @@ pub enum End {
     Stopped { reason: String },
     /// The training loss at `step` was not finite; the step was not applied.
     NonFinite { step: u64, lr: f64, loss: f64 },
+    /// Ctrl-C or SIGTERM: the step in progress was finished (and reported), no later one began.
+    Interrupted,
 }
 
 /// What the loop did.
@@ -175,6 +178,10 @@ pub fn fit(
                     end = End::Stopped { reason };
                     break 'epochs;
                 }
+            }
+            if crate::interrupt::requested() {
+                end = End::Interrupted;
+                break 'epochs;
             }
         }
         let train_sst = y_sq - y_sum * y_sum / sums.rows.max(1) as f64;
