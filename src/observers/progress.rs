@@ -38,7 +38,7 @@ impl Observer for Progress {
             None => r.loss,
         });
         self.bar.set_position(r.step + 1);
-        if r.step.is_multiple_of(16) {
+        if r.step.is_multiple_of(16) && !self.bar.is_hidden() {
             self.bar.set_message(format!(
                 "epoch {}  lr {:.3e}  loss {:.4}",
                 r.epoch,
