@@ -406,13 +406,7 @@ pub struct Phases {
 
 /// Read the phases from the smoothed curve. `stopped_by_divergence` is true when the sweep ended
 /// by the divergence rule or a non-finite loss.
-pub fn phases(
-    lrs: &[f64],
-    smooth: &[f64],
-    stopped_by_divergence: bool,
-    min: f64,
-    max: f64,
-) -> Phases {
+pub fn phases(smooth: &[f64], stopped_by_divergence: bool, min: f64, max: f64) -> Phases {
     let n = smooth
         .iter()
         .position(|l| !l.is_finite())
@@ -473,7 +467,6 @@ pub fn phases(
             ));
         }
     }
-    let _ = lrs;
     p
 }
 
@@ -640,7 +633,7 @@ mod tests {
             }
             let _ = consensus(&all);
             let _ = still_steep_max(lrs, loss);
-            let _ = phases(lrs, loss, false, 1e-6, 1.0);
+            let _ = phases(loss, false, 1e-6, 1.0);
         }
         // flat and increasing curves have no steepest descent
         let lrs = exp_grid(1e-6, 1.0, 40);
@@ -692,17 +685,17 @@ mod tests {
                 }
             })
             .collect();
-        let p = phases(&lrs, &full, false, 1e-6, 1.0);
+        let p = phases(&full, false, 1e-6, 1.0);
         assert!(p.flat_start && p.descent && p.divergence, "{p:?}");
         assert!(p.advice.is_empty());
         // no flat start: descent from the first point
         let down: Vec<f64> = (0..100).map(|i| 3.0 - i as f64 * 0.02).collect();
-        let p = phases(&lrs, &down, false, 1e-6, 1.0);
+        let p = phases(&down, false, 1e-6, 1.0);
         assert!(p.descent && !p.flat_start && !p.divergence, "{p:?}");
         assert!(p.advice.iter().any(|a| a.contains("lower --min")));
         assert!(p.advice.iter().any(|a| a.contains("raise --max")));
         // nothing happens at all
-        let p = phases(&lrs, &[1.0; 100], false, 1e-6, 1.0);
+        let p = phases(&[1.0; 100], false, 1e-6, 1.0);
         assert!(!p.descent);
     }
 
@@ -728,9 +721,8 @@ mod tests {
 
     #[test]
     fn diverging_without_descent_advises_a_lower_min() {
-        let lrs: Vec<f64> = (0..40).map(|i| 0.3 * 1.1f64.powi(i)).collect();
         let up: Vec<f64> = (0..40).map(|i| 2.3 + i as f64 * 0.1).collect();
-        let p = phases(&lrs, &up, true, 0.3, 13.0);
+        let p = phases(&up, true, 0.3, 13.0);
         assert!(!p.descent);
         assert!(p.advice.iter().any(|a| a.contains("lower it")), "{p:?}");
     }
@@ -898,9 +890,8 @@ mod tests {
 
     #[test]
     fn phases_advice_names_the_bound_to_move() {
-        let lrs = exp_grid(1e-6, 1.0, 100);
         // nothing happens: raise --max
-        let p = phases(&lrs, &[2.3; 100], false, 1e-6, 1.0);
+        let p = phases(&[2.3; 100], false, 1e-6, 1.0);
         assert!(!p.descent && !p.flat_start && !p.divergence);
         assert_eq!(p.advice.len(), 1);
         assert!(
@@ -912,7 +903,7 @@ mod tests {
         let mut l = vec![f64::NAN; 100];
         l[0] = 2.0;
         l[1] = 1.0;
-        let p = phases(&lrs, &l, true, 1e-6, 1.0);
+        let p = phases(&l, true, 1e-6, 1.0);
         assert!(p.divergence && !p.descent);
         assert!(
             p.advice[0].contains("only 2 finite losses"),

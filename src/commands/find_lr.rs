@@ -368,7 +368,7 @@ fn analyse(sweeps: Vec<Sweep>, min: f64, max: f64) -> Analysis {
         (None, None)
     };
     let diverged = sweeps.iter().filter(|s| s.diverged()).count() * 2 > repeats;
-    let phases = lr_finder::phases(&band.lrs, &band.median, diverged, min, max);
+    let phases = lr_finder::phases(&band.median, diverged, min, max);
     let cyclic_max = lr_finder::still_steep_max(&band.lrs, &band.median);
     Analysis {
         min,
@@ -846,7 +846,7 @@ fn report_text(
     let _ = writeln!(t, "suggestions:");
     for m in &a.methods {
         let spread = m
-            .iter_spread()
+            .iqr_decades
             .map(|d| format!("  (± {d:.2} decades IQR)"))
             .unwrap_or_default();
         let _ = writeln!(
@@ -887,12 +887,6 @@ fn report_text(
         out.display()
     );
     t
-}
-
-impl MethodResult {
-    fn iter_spread(&self) -> Option<f64> {
-        self.iqr_decades
-    }
 }
 
 /// The (median) smoothed loss against log10(lr) in characters, with one letter per suggestion.
