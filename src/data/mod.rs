@@ -234,6 +234,8 @@ pub struct Batcher {
     order: Vec<usize>,
     batch_size: usize,
     shuffle: bool,
+    /// Full batches only: the rows left over at the end of an epoch are skipped.
+    drop_last: bool,
     rng: ChaCha8Rng,
     x: Array2<f32>,
     classes: Vec<u32>,
@@ -251,6 +253,7 @@ impl Batcher {
             order: (0..part.len()).collect(),
             batch_size,
             shuffle,
+            drop_last: false,
             rng: rng_for(seed, Stream::Shuffle),
             x: Array2::zeros((batch_size, part.x.ncols())),
             classes,
@@ -258,9 +261,21 @@ impl Batcher {
         }
     }
 
-    /// Mini-batches per epoch: `ceil(n_train / batch_size)`, the last one possibly smaller.
+    /// With `on`, every epoch hands out full batches only and skips the rows left over (they
+    /// come up again after the next shuffle); the range test of the benchmarks works this way.
+    pub fn drop_last(mut self, on: bool) -> Batcher {
+        self.drop_last = on;
+        self
+    }
+
+    /// Mini-batches per epoch: `ceil(n_train / batch_size)`, the last one possibly smaller
+    /// (`floor`, at least 1, with [`Batcher::drop_last`]).
     pub fn steps_per_epoch(&self) -> usize {
-        self.order.len().div_ceil(self.batch_size)
+        if self.drop_last {
+            (self.order.len() / self.batch_size).max(1)
+        } else {
+            self.order.len().div_ceil(self.batch_size)
+        }
     }
 
     pub fn batch_size(&self) -> usize {
@@ -279,8 +294,18 @@ impl Batcher {
         let start = b * self.batch_size;
         let end = (start + self.batch_size).min(self.order.len());
         let rows = end - start;
-        for (r, &i) in self.order[start..end].iter().enumerate() {
-            self.x.row_mut(r).assign(&part.x.row(i));
+        match (self.x.as_slice_mut(), part.x.as_slice()) {
+            (Some(dst), Some(src)) if part.x.ncols() > 0 => {
+                let d = part.x.ncols();
+                for (row, &i) in dst.chunks_exact_mut(d).zip(&self.order[start..end]) {
+                    row.copy_from_slice(&src[i * d..(i + 1) * d]);
+                }
+            }
+            _ => {
+                for (r, &i) in self.order[start..end].iter().enumerate() {
+                    self.x.row_mut(r).assign(&part.x.row(i));
+                }
+            }
         }
         let targets = match &part.y {
             Target::Classes { labels, .. } => {

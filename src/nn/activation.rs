@@ -120,12 +120,84 @@ impl Activation {
             .for_each(|a, &z| *a = self.apply(z));
     }
 
+    /// Bias and activation in one pass over a layer's output: `z ← z + bias` (per row), then
+    /// `a = f(z)`. The match on the activation is outside the loop, so ReLU's loop vectorises.
+    pub fn bias_forward(self, mut z: ArrayViewMut2<f32>, bias: &[f32], mut a: ArrayViewMut2<f32>) {
+        debug_assert_eq!(z.dim(), a.dim());
+        debug_assert_eq!(z.ncols(), bias.len());
+        let (Some(zs), Some(as_)) = (z.as_slice_mut(), a.as_slice_mut()) else {
+            // not contiguous: the plain two-pass form
+            for mut row in z.rows_mut() {
+                Zip::from(&mut row).and(bias).for_each(|z, &b| *z += b);
+            }
+            return self.forward(z.view(), a);
+        };
+        match self {
+            Activation::Relu => bias_map(zs, bias, as_, |v| v.max(0.0)),
+            Activation::LeakyRelu => {
+                bias_map(zs, bias, as_, |v| if v > 0.0 { v } else { LEAKY_SLOPE * v })
+            }
+            Activation::Tanh => bias_map(zs, bias, as_, f32::tanh),
+            Activation::Sigmoid => bias_map(zs, bias, as_, sigmoid),
+            Activation::Gelu => bias_map(zs, bias, as_, |v| Activation::Gelu.apply(v)),
+        }
+    }
+
     /// Backward: `grad ← grad ⊙ f'(z)`, in place.
     pub fn backward(self, z: ArrayView2<f32>, a: ArrayView2<f32>, mut grad: ArrayViewMut2<f32>) {
+        if let (Some(zs), Some(as_), Some(gs)) = (z.as_slice(), a.as_slice(), grad.as_slice_mut()) {
+            let zs = &zs[..gs.len()];
+            let as_ = &as_[..gs.len()];
+            match self {
+                // f'(z) as the scalar `derivative` gives it, multiplied in (0·inf stays NaN)
+                Activation::Relu => {
+                    for (g, &z) in gs.iter_mut().zip(zs) {
+                        *g *= if z > 0.0 { 1.0 } else { 0.0 };
+                    }
+                }
+                Activation::LeakyRelu => {
+                    for (g, &z) in gs.iter_mut().zip(zs) {
+                        *g *= if z > 0.0 { 1.0 } else { LEAKY_SLOPE };
+                    }
+                }
+                Activation::Tanh => {
+                    for (g, &a) in gs.iter_mut().zip(as_) {
+                        *g *= 1.0 - a * a;
+                    }
+                }
+                Activation::Sigmoid => {
+                    for (g, &a) in gs.iter_mut().zip(as_) {
+                        *g *= a * (1.0 - a);
+                    }
+                }
+                Activation::Gelu => {
+                    for ((g, &z), &a) in gs.iter_mut().zip(zs).zip(as_) {
+                        *g *= Activation::Gelu.derivative(z, a);
+                    }
+                }
+            }
+            return;
+        }
         Zip::from(&mut grad)
             .and(&z)
             .and(&a)
             .for_each(|g, &z, &a| *g *= self.derivative(z, a));
+    }
+}
+
+/// `z[r] += bias; a[r] = f(z[r])` over the rows of contiguous row-major buffers.
+#[inline(always)]
+fn bias_map(z: &mut [f32], bias: &[f32], a: &mut [f32], f: impl Fn(f32) -> f32) {
+    let n = bias.len();
+    if n == 0 {
+        return;
+    }
+    for (zr, ar) in z.chunks_exact_mut(n).zip(a.chunks_exact_mut(n)) {
+        for ((z, a), &b) in zr.iter_mut().zip(ar.iter_mut()).zip(bias) {
+            let v = *z + b;
+            *z = v;
+            *a = f(v);
+        }
     }
 }
 

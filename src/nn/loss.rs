@@ -78,17 +78,31 @@ pub fn loss_and_grad(
 
 /// Softmax cross-entropy, averaged over rows: `-log softmax(z)[y]`.
 /// Gradient: `(softmax(z) - onehot(y)) / rows`.
+///
+/// One pass per row: the maximum, then `exp(z - max)` once per element (in f64, kept in a small
+/// buffer) for both the log-sum-exp and the gradient.
 fn softmax_cross_entropy(
     logits: ArrayView2<f32>,
     labels: &[u32],
     mut grad: Option<ArrayViewMut2<f32>>,
 ) -> LossSums {
+    /// Rows up to this many classes keep their exponentials on the stack.
+    const STACK: usize = 64;
     let rows = logits.nrows();
+    let classes = logits.ncols();
     debug_assert_eq!(rows, labels.len());
     let inv_rows = 1.0 / rows as f32;
     let mut sums = LossSums {
         rows,
         ..LossSums::default()
+    };
+    let mut stack = [0.0f64; STACK];
+    let mut heap = Vec::new();
+    let exps: &mut [f64] = if classes <= STACK {
+        &mut stack[..classes]
+    } else {
+        heap.resize(classes, 0.0);
+        &mut heap
     };
     for (i, z) in logits.axis_iter(Axis(0)).enumerate() {
         let y = labels[i] as usize;
@@ -101,7 +115,11 @@ fn softmax_cross_entropy(
                 best = j;
             }
         }
-        let sum_exp: f64 = z.iter().map(|&v| ((v - max) as f64).exp()).sum();
+        let mut sum_exp = 0.0f64;
+        for (e, &v) in exps.iter_mut().zip(z.iter()) {
+            *e = ((v - max) as f64).exp();
+            sum_exp += *e;
+        }
         let log_sum_exp = max as f64 + sum_exp.ln();
         sums.loss_sum += log_sum_exp - z[y] as f64;
         if best == y {
@@ -109,8 +127,8 @@ fn softmax_cross_entropy(
         }
         if let Some(g) = grad.as_mut() {
             let mut g_row = g.row_mut(i);
-            for (j, (gv, &v)) in g_row.iter_mut().zip(z.iter()).enumerate() {
-                let p = (((v - max) as f64).exp() / sum_exp) as f32;
+            for (j, (gv, &e)) in g_row.iter_mut().zip(exps.iter()).enumerate() {
+                let p = (e / sum_exp) as f32;
                 *gv = (p - if j == y { 1.0 } else { 0.0 }) * inv_rows;
             }
         }

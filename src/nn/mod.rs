@@ -6,9 +6,11 @@
 //! maximum batch, and reused: a training step allocates nothing of its own.
 
 pub mod activation;
+pub mod gemm;
 pub mod init;
 pub mod linear;
 pub mod loss;
+pub mod team;
 
 pub use activation::Activation;
 pub use init::InitScheme;
@@ -127,22 +129,36 @@ impl Mlp {
     }
 
     /// Forward pass of `x: [rows, in]` (rows ≤ workspace capacity); returns the output rows.
+    ///
+    /// Uses the inference backend ([`gemm::INFERENCE`]): a row's output has the same bits
+    /// whatever other rows are in `x`.
     pub fn forward<'w>(&self, x: ArrayView2<f32>, ws: &'w mut Workspace) -> ArrayView2<'w, f32> {
+        self.forward_with(x, ws, gemm::INFERENCE)
+    }
+
+    /// [`Mlp::forward`] with the given GEMM backend (training uses the thread's backend).
+    pub fn forward_with<'w>(
+        &self,
+        x: ArrayView2<f32>,
+        ws: &'w mut Workspace,
+        backend: gemm::Backend,
+    ) -> ArrayView2<'w, f32> {
         let rows = x.nrows();
         assert!(rows <= ws.capacity, "batch larger than the workspace");
         let last = self.layers.len() - 1;
         for (k, layer) in self.layers.iter().enumerate() {
             let z = ws.z[k].slice_mut(s![..rows, ..]);
-            if k == 0 {
-                layer.forward(x, z);
+            let (before, from_k) = ws.a.split_at_mut(k);
+            let input = if k == 0 {
+                x
             } else {
-                layer.forward(ws.a[k - 1].slice(s![..rows, ..]), z);
-            }
+                before[k - 1].slice(s![..rows, ..])
+            };
             if k < last {
-                self.activation.forward(
-                    ws.z[k].slice(s![..rows, ..]),
-                    ws.a[k].slice_mut(s![..rows, ..]),
-                );
+                let a = from_k[0].slice_mut(s![..rows, ..]);
+                layer.forward_activated(input, z, a, self.activation, backend);
+            } else {
+                layer.forward_with(input, z, backend);
             }
         }
         ws.z[last].slice(s![..rows, ..])
@@ -158,7 +174,7 @@ impl Mlp {
     ) -> LossSums {
         let rows = x.nrows();
         let last = self.layers.len() - 1;
-        self.forward(x, ws);
+        self.forward_with(x, ws, gemm::backend());
         let sums = loss::loss_and_grad(
             ws.z[last].slice(s![..rows, ..]),
             targets,
