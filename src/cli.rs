@@ -156,6 +156,17 @@ pub enum Command {
     /// `lrtool train --dataset spirals --samples 2000 --noise 0.1` trains on a fresh synthetic
     /// set; `lrtool datasets --json` gives the list to scripts.
     Datasets(DatasetsArgs),
+    /// Run a performance workload of the shared benchmark definitions (W1 digits, W2
+    /// MNIST-shaped, W3 range test: the Python peers' data, split, model and optimizer) through
+    /// the training loop and print one JSON line per run with the peer scripts' keys.
+    ///
+    /// The timed part (train_s) runs from the first shuffle to the last step, as in the peers;
+    /// data generation and the test evaluation are outside it. See docs/performance.md.
+    ///
+    /// Worked example: `lrtool bench w2 --batch 512 --threads 2 --repeat 3` prints three lines
+    /// with samples_per_s, gflops_per_s (3× convention), gflops_per_s_exact and test_acc;
+    /// `lrtool bench w1` trains digits 64-128-64-10 for 30 epochs.
+    Bench(crate::commands::bench::BenchArgs),
     /// Write report.html for a run folder of train, find-lr, snapshot-ensemble or compare: one
     /// self-contained page (inline SVG plots, no network, no JavaScript) with the command, the
     /// dataset and model, the plots, the tables of results and suggestions, and next commands.

@@ -48,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => commands::predict::run(args),
         Command::Compare(args) => commands::compare::run(args),
         Command::Datasets(args) => commands::datasets::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),

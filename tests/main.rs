@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod bad_input;
+mod bench;
 mod cli;
 mod compare;
 mod find_lr;

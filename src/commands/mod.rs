@@ -1,5 +1,6 @@
 //! One file per subcommand: build the schedule and observers, call `fit`, report.
 
+pub mod bench;
 pub mod common;
 pub mod compare;
 pub mod completions;

@@ -268,6 +268,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         "note": "wall-clock measurements; every other output file is identical for the same command and seed",
         "total_seconds": started.elapsed().as_secs_f64(),
         "fit_seconds": outcome.seconds,
+        "train_s": outcome.seconds,
+        "samples_per_s": rows_seen as f64 / outcome.seconds.max(1e-9),
         "epoch_seconds": outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
         "train_samples_per_second": rows_seen as f64 / outcome.seconds.max(1e-9),
     });
