@@ -34,6 +34,26 @@ pub fn prepare(data: &DataConfig, model: &ModelConfig, seed: u64) -> anyhow::Res
     })
 }
 
+/// "digits (1797 rows × 64 features, 10 classes; 1438 train / 359 val), MLP 64-128-64-10 relu":
+/// the first line of every training command's report.
+pub fn run_headline(ds: &Dataset, splits: &Splits, model: &Mlp) -> String {
+    let kind = match ds.task() {
+        Task::Classify => format!("{} classes", ds.n_classes()),
+        Task::Regress => "regression".into(),
+    };
+    let sizes: Vec<String> = model.sizes().iter().map(usize::to_string).collect();
+    format!(
+        "{} ({} rows × {} features, {kind}; {} train / {} val), MLP {} {}",
+        ds.name,
+        ds.n_samples(),
+        ds.n_features(),
+        splits.train.len(),
+        splits.val.len(),
+        sizes.join("-"),
+        model.activation.name()
+    )
+}
+
 /// Dataset facts for summary.json.
 pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> Value {
     let classes = match &ds.y {

@@ -401,23 +401,8 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
         print_stdout(&json_text(&summary))?;
     } else if !out_cfg.quiet {
         let mut text = format!(
-            "lrtool snapshot-ensemble: {} ({} rows × {} features, {}; {} train / {} val), MLP {} {}, {}, {} epochs × {} steps\nschedule {}\n",
-            dataset.name,
-            dataset.n_samples(),
-            dataset.n_features(),
-            match task {
-                Task::Classify => format!("{} classes", dataset.n_classes()),
-                Task::Regress => "regression".into(),
-            },
-            splits.train.len(),
-            splits.val.len(),
-            model
-                .sizes()
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join("-"),
-            model.activation.name(),
+            "lrtool snapshot-ensemble: {}, {}, {} epochs × {} steps\nschedule {}\n",
+            common::run_headline(&dataset, &splits, &model),
             optim_cfg.name(),
             run_cfg.epochs,
             steps_per_epoch,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::cli::TrainArgs;
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
-use crate::data::{Batcher, Dataset, Splits, Task};
+use crate::data::{Batcher, Dataset, Splits};
 use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
@@ -281,23 +281,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     let mut text = String::new();
     if !(out_cfg.json || out_cfg.quiet) {
         text = format!(
-            "lrtool train: {} ({} rows × {} features, {}; {} train / {} val), MLP {} {}, {} lr {}, {} epochs × {} steps\n",
-            dataset.name,
-            dataset.n_samples(),
-            dataset.n_features(),
-            match task {
-                Task::Classify => format!("{} classes", dataset.n_classes()),
-                Task::Regress => "regression".into(),
-            },
-            splits.train.len(),
-            splits.val.len(),
-            model
-                .sizes()
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join("-"),
-            model.activation.name(),
+            "lrtool train: {}, {} lr {}, {} epochs × {} steps\n",
+            common::run_headline(&dataset, &splits, &model),
             optim_cfg.name(),
             run_cfg.lr,
             run_cfg.epochs,
