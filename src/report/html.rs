@@ -294,6 +294,26 @@ fn run_facts(s: &Value) -> Vec<(&'static str, String)> {
     rows
 }
 
+/// `run_facts` plus the schedule, the length of training and how it ended (train and
+/// snapshot-ensemble).
+fn training_facts(s: &Value) -> Vec<(&'static str, String)> {
+    let run = &s["config"]["run"];
+    let mut facts = run_facts(s);
+    facts.push(("schedule", object_line(&s["config"]["schedule"], &[])));
+    facts.push((
+        "training",
+        format!(
+            "{} epochs × {} steps of {} rows, seed {}",
+            text(&run["epochs"]),
+            text(&s["steps_per_epoch"]),
+            text(&run["batch_size"]),
+            text(&run["seed"])
+        ),
+    ));
+    facts.push(("end", end_status(&s["result"]["end"])));
+    facts
+}
+
 /// The command line when the summary keeps it, else the one rebuilt from the configuration.
 fn command_line(s: &Value, rebuilt: String) -> String {
     s["command_line"]
@@ -369,20 +389,7 @@ fn train(page: &mut Page, dir: &Path, s: &Value) {
         text(&run["seed"])
     );
     page.commands(&[command_line(s, rebuilt)]);
-    let mut facts = run_facts(s);
-    facts.push(("schedule", object_line(&s["config"]["schedule"], &[])));
-    facts.push((
-        "training",
-        format!(
-            "{} epochs × {} steps of {} rows, seed {}",
-            text(&run["epochs"]),
-            text(&s["steps_per_epoch"]),
-            text(&run["batch_size"]),
-            text(&run["seed"])
-        ),
-    ));
-    facts.push(("end", end_status(&r["end"])));
-    page.facts(&facts);
+    page.facts(&training_facts(s));
 
     page.h2("Results");
     let row = |label: &str, e: &Value| {
@@ -647,20 +654,7 @@ fn snapshot_ensemble(page: &mut Page, dir: &Path, s: &Value) {
     );
     page.commands(&[command_line(s, rebuilt)]);
     page.p("A snapshot ensemble trains once under a learning rate that restarts every cycle, keeps the weights at the end of each cycle (where the LR is lowest), and averages the class probabilities of the last few snapshots.");
-    let mut facts = run_facts(s);
-    facts.push(("schedule", object_line(&s["config"]["schedule"], &[])));
-    facts.push((
-        "training",
-        format!(
-            "{} epochs × {} steps of {} rows, seed {}",
-            text(&run["epochs"]),
-            text(&s["steps_per_epoch"]),
-            text(&run["batch_size"]),
-            text(&run["seed"])
-        ),
-    ));
-    facts.push(("end", end_status(&r["end"])));
-    page.facts(&facts);
+    page.facts(&training_facts(s));
 
     page.h2("Snapshots");
     let vm = format!("val {m}");

@@ -99,7 +99,7 @@ impl Cyclic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::test_util::close;
+    use crate::schedule::test_util::{check_lr_momentum as check, close};
     use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
@@ -150,20 +150,6 @@ mod tests {
         a.step_size_down = down;
         a.gamma = gamma;
         a.build(0.006, 1, 20000).unwrap()
-    }
-
-    fn check(what: &str, s: &Schedule, table: &[(u64, f64, f64)]) {
-        for &(t, lr, m) in table {
-            let (got_lr, got_m) = (s.lr(t), s.momentum(t).unwrap());
-            assert!(
-                close(got_lr, lr),
-                "{what} step {t}: lr {got_lr:e}, want {lr:e}"
-            );
-            assert!(
-                close(got_m, m),
-                "{what} step {t}: momentum {got_m}, want {m}"
-            );
-        }
     }
 
     #[test]

@@ -340,6 +340,21 @@ pub(crate) mod test_util {
             );
         }
     }
+
+    /// Panics with context unless every `(step, lr, momentum)` matches the schedule.
+    pub fn check_lr_momentum(what: &str, s: &super::Schedule, table: &[(u64, f64, f64)]) {
+        for &(t, lr, m) in table {
+            let (got_lr, got_m) = (s.lr(t), s.momentum(t).unwrap());
+            assert!(
+                close(got_lr, lr),
+                "{what} step {t}: lr {got_lr:e}, want {lr:e}"
+            );
+            assert!(
+                close(got_m, m),
+                "{what} step {t}: momentum {got_m}, want {m}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ impl OneCycle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::test_util::close;
+    use crate::schedule::test_util::check_lr_momentum as check;
     use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
@@ -200,20 +200,6 @@ mod tests {
         (78, 0.002076797806833333, 0.95),
         (99, 4e-07, 0.95),
     ];
-
-    fn check(what: &str, s: &Schedule, table: &[(u64, f64, f64)]) {
-        for &(t, lr, m) in table {
-            let (got_lr, got_m) = (s.lr(t), s.momentum(t).unwrap());
-            assert!(
-                close(got_lr, lr),
-                "{what} step {t}: lr {got_lr:e}, want {lr:e}"
-            );
-            assert!(
-                close(got_m, m),
-                "{what} step {t}: momentum {got_m}, want {m}"
-            );
-        }
-    }
 
     fn build(anneal: Option<Anneal>, three_phase: bool) -> Schedule {
         let mut a = ScheduleArgs::defaults(ScheduleKind::OneCycle);
