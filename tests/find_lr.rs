@@ -27,18 +27,7 @@ fn find_lr(dir: &Path, out: &str, args: &str) -> Run {
 #[track_caller]
 fn find_lr_error(dir: &Path, args: &str, needles: &[&str]) -> String {
     let r = find_lr(dir, "out", args);
-    r.expect_code(2);
-    assert_eq!(
-        r.stdout, "",
-        "a usage error prints nothing on stdout ({args})"
-    );
-    let line = one_error_line(&r.stderr);
-    for needle in needles {
-        assert!(
-            line.contains(needle),
-            "the error for {args:?} should mention {needle:?}: {line}"
-        );
-    }
+    let line = expect_usage_error(&r, &format!("{args:?}"), needles);
     assert!(
         !dir.join("out").exists(),
         "a usage error must not create the output folder ({args})"
@@ -51,17 +40,7 @@ fn find_lr_error(dir: &Path, args: &str, needles: &[&str]) -> String {
 fn suggest_error(dir: &Path, args: &[&str], needles: &[&str]) -> String {
     let mut all = vec!["suggest"];
     all.extend_from_slice(args);
-    let r = run(dir, &all);
-    r.expect_code(2);
-    assert_eq!(r.stdout, "", "a usage error prints nothing on stdout");
-    let line = one_error_line(&r.stderr);
-    for needle in needles {
-        assert!(
-            line.contains(needle),
-            "the error for {args:?} should mention {needle:?}: {line}"
-        );
-    }
-    line
+    expect_usage_error(&run(dir, &all), &format!("{args:?}"), needles)
 }
 
 /// `lrtool suggest ARGS… --json`, parsed.

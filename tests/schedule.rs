@@ -48,19 +48,7 @@ fn schedule_csv(dir: &Path, name: &str, args: &str) -> Csv {
 /// The usage-error contract for `lrtool schedule ARGS…`.
 #[track_caller]
 fn schedule_error(dir: &Path, args: &str, needles: &[&str]) {
-    let r = schedule(dir, args);
-    r.expect_code(2);
-    assert_eq!(
-        r.stdout, "",
-        "a usage error prints nothing on stdout ({args})"
-    );
-    let line = one_error_line(&r.stderr);
-    for needle in needles {
-        assert!(
-            line.contains(needle),
-            "the error for `schedule {args}` should mention {needle:?}: {line}"
-        );
-    }
+    expect_usage_error(&schedule(dir, args), &format!("`schedule {args}`"), needles);
 }
 
 /// The closed form of the SGDR example at step `t`: the cosine from 1e-3 (the default --lr) to 0

@@ -108,21 +108,32 @@ pub fn usage_error(dir: &Path, args: &str, needles: &[&str]) -> String {
     usage_error_with(dir, &words(args), needles)
 }
 
+/// The usage-error contract of any command's finished run: exit code 2, nothing on stdout,
+/// exactly one `lrtool: ` line on stderr holding every needle. Returns the line.
+#[track_caller]
+pub fn expect_usage_error(r: &Run, what: &str, needles: &[&str]) -> String {
+    r.expect_code(2);
+    assert_eq!(
+        r.stdout, "",
+        "a usage error prints nothing on stdout ({what})"
+    );
+    let line = one_error_line(&r.stderr);
+    for needle in needles {
+        assert!(
+            line.contains(needle),
+            "the error for {what} should mention {needle:?}: {line}"
+        );
+    }
+    line
+}
+
 /// Like [`usage_error`] with the arguments given one by one.
 #[track_caller]
 pub fn usage_error_with(dir: &Path, args: &[&str], needles: &[&str]) -> String {
     let out = dir.join("out");
     let existed = out.exists();
     let r = train_with(dir, "out", args);
-    r.expect_code(2);
-    assert_eq!(r.stdout, "", "a usage error prints nothing on stdout");
-    let line = one_error_line(&r.stderr);
-    for needle in needles {
-        assert!(
-            line.contains(needle),
-            "the error for {args:?} should mention {needle:?}: {line}"
-        );
-    }
+    let line = expect_usage_error(&r, &format!("{args:?}"), needles);
     if !existed {
         assert!(
             !out.exists(),
