@@ -272,13 +272,17 @@ pub fn check_lr(flag: &str, lr: f64) -> anyhow::Result<f64> {
     Ok(lr)
 }
 
-/// Epochs, batch size, learning rate, seed.
+/// Epochs, batch size, learning rate, seed, and the threads asked for.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
     pub seed: u64,
+    /// `--threads` (not in summary.json: it does not change a single bit of the results; the
+    /// count used is in timing.json).
+    #[serde(skip)]
+    pub threads: Option<usize>,
 }
 
 impl RunConfig {
@@ -300,6 +304,7 @@ impl RunConfig {
             batch_size: a.batch_size as usize,
             lr: check_lr("--lr", a.lr)?,
             seed: a.seed,
+            threads: a.compute.requested()?,
         })
     }
 }

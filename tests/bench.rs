@@ -125,3 +125,154 @@ fn bad_bench_flags_are_usage_errors() {
         assert!(line.contains(needle), "{args}: {line}");
     }
 }
+
+// ---------------------------------------------------------------- --threads of training runs
+
+/// A model whose second layer is split over threads at batch 128 (128·256·256 ≥ 4M
+/// multiply-adds, every side ≥ 128), so that two threads really share its products and updates.
+const WIDE: &str =
+    "--dataset blobs --samples 600 --hidden 256,256 --batch-size 128 --epochs 2 --optimizer adam";
+
+#[test]
+fn train_gives_the_same_bits_on_one_and_two_threads_and_records_the_count() {
+    let dir = tempdir();
+    train(dir.path(), "t1", &format!("{WIDE} --threads 1")).success();
+    train(dir.path(), "t2", &format!("{WIDE} --threads 2")).success();
+    train(dir.path(), "auto", WIDE).success();
+    let (t1, t2) = (dir.path().join("t1"), dir.path().join("t2"));
+    for f in [
+        "steps.csv",
+        "epochs.csv",
+        "model.safetensors",
+        "summary.json",
+    ] {
+        assert_same_output(&t1, &t2, f);
+        assert_same_output(&t1, &dir.path().join("auto"), f);
+    }
+    assert_eq!(json(&t1.join("timing.json"))["threads"], 1);
+    assert_eq!(json(&t2.join("timing.json"))["threads"], 2);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(
+        json(&dir.path().join("auto/timing.json"))["threads"],
+        cores,
+        "the default uses every core when a layer's products are split"
+    );
+    // summary.json reports the speed of the training loop
+    let s = summary(&t2);
+    assert!(
+        num(&s["train_s"]) > 0.0 && num(&s["samples_per_s"]) > 0.0,
+        "{s}"
+    );
+    // ... and not the thread count, which changes nothing in the results
+    assert!(
+        s["config"]["run"].get("threads").is_none(),
+        "{}",
+        s["config"]["run"]
+    );
+}
+
+#[test]
+fn small_batches_and_layers_default_to_one_thread() {
+    let dir = tempdir();
+    // batch 32 / a 16-unit layer: no product is worth a second thread
+    train(
+        dir.path(),
+        "b32",
+        "--dataset blobs --samples 300 --hidden 256,256 --epochs 1",
+    )
+    .success();
+    train(
+        dir.path(),
+        "narrow",
+        "--dataset blobs --samples 300 --hidden 16 --batch-size 256 --epochs 1",
+    )
+    .success();
+    for out in ["b32", "narrow"] {
+        assert_eq!(
+            json(&dir.path().join(out).join("timing.json"))["threads"],
+            1,
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn find_lr_repeats_side_by_side_give_the_same_answer_as_one_after_another() {
+    let dir = tempdir();
+    let args = "find-lr --dataset digits --optimizer adam --repeats 3 --steps 60 --quiet";
+    let run_with = |out: &str, threads: &str| {
+        let mut a = words(args);
+        a.extend(["--out", out, "--threads", threads]);
+        run(dir.path(), &a).success();
+        dir.path().join(out)
+    };
+    let (one, two) = (run_with("one", "1"), run_with("two", "2"));
+    for f in ["steps.csv", "find-lr.svg"] {
+        assert_same_output(&one, &two, f);
+    }
+    // the summaries differ only in the command line (and the flags the next commands repeat)
+    let (s1, s2) = (summary(&one), summary(&two));
+    for k in [
+        "sweeps",
+        "suggestions",
+        "consensus",
+        "stability",
+        "phases",
+        "schedule_bounds",
+    ] {
+        assert_eq!(s1[k], s2[k], "{k}");
+    }
+    assert_eq!(json(&two.join("timing.json"))["threads"], 2);
+    assert!(num(&s2["samples_per_s"]) > 0.0, "{s2}");
+}
+
+#[test]
+fn snapshot_ensemble_and_compare_take_threads_and_compare_runs_use_one_each() {
+    let dir = tempdir();
+    let se = |out: &str, threads: &str| {
+        let mut a = words("snapshot-ensemble --cycles 2 --quiet");
+        a.extend(words(WIDE));
+        a.extend(["--out", out, "--threads", threads]);
+        run(dir.path(), &a).success();
+        dir.path().join(out)
+    };
+    let (one, two) = (se("se1", "1"), se("se2", "2"));
+    for f in [
+        "steps.csv",
+        "snapshots.csv",
+        "summary.json",
+        "snapshots/snapshot-2.safetensors",
+    ] {
+        assert_same_output(&one, &two, f);
+    }
+    assert_eq!(json(&two.join("timing.json"))["threads"], 2);
+
+    let mut a = words("compare --arms constant;cosine --seeds 1 --jobs 2 --quiet --out cmp");
+    a.extend(words(WIDE));
+    run(dir.path(), &a).success();
+    for arm in ["constant-seed0", "cosine-seed0"] {
+        let t = json(&dir.path().join("cmp/runs").join(arm).join("timing.json"));
+        assert_eq!(
+            t["threads"], 1,
+            "{arm}: runs side by side use one thread each"
+        );
+    }
+}
+
+#[test]
+fn bad_threads_values_are_usage_errors_naming_the_flag() {
+    let dir = tempdir();
+    for args in [
+        "train --dataset moons --threads 0",
+        "train --dataset moons --threads -2",
+        "train --dataset moons --threads 5000",
+        "find-lr --dataset moons --threads 0",
+        "snapshot-ensemble --dataset moons --threads 0",
+    ] {
+        let mut a = words(args);
+        a.extend(["--out", "never"]);
+        let r = run(dir.path(), &a);
+        expect_usage_error(&r, args, &["--threads"]);
+        assert!(!dir.path().join("never").exists(), "{args}");
+    }
+}

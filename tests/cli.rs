@@ -625,10 +625,7 @@ fn same_seed_gives_byte_identical_files_and_another_seed_differs() {
         if f == "timing.json" {
             continue; // wall-clock only
         }
-        assert!(
-            read("a", f) == read("b", f),
-            "{f} differs between two equal runs"
-        );
+        assert_same_output(&dir.path().join("a"), &dir.path().join("b"), f);
     }
     for f in ["steps.csv", "epochs.csv", "model.safetensors"] {
         assert!(
@@ -658,9 +655,7 @@ fn same_seed_is_deterministic_on_digits_with_adam_and_sgd_nesterov() {
             "summary.json",
             "model.safetensors",
         ] {
-            let x = fs::read(dir.path().join(&a).join(f)).unwrap();
-            let y = fs::read(dir.path().join(&b).join(f)).unwrap();
-            assert!(x == y, "{f} differs between two equal runs of {opt}");
+            assert_same_output(&dir.path().join(&a), &dir.path().join(&b), f);
         }
     }
 }

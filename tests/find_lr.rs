@@ -426,9 +426,7 @@ fn same_seed_gives_byte_identical_outputs() {
     find_lr(a.path(), "o", args).success();
     find_lr(b.path(), "o", args).success();
     for f in ["steps.csv", "summary.json", "find-lr.svg"] {
-        let x = fs::read(a.path().join("o").join(f)).unwrap();
-        let y = fs::read(b.path().join("o").join(f)).unwrap();
-        assert!(x == y, "{f} differs between two runs with the same seed");
+        assert_same_output(&a.path().join("o"), &b.path().join("o"), f);
     }
     find_lr(
         a.path(),

@@ -169,13 +169,25 @@ fn sigterm_during_train_is_handled_like_ctrl_c() {
 
 #[test]
 fn sigint_during_find_lr_writes_the_curve_so_far() {
+    interrupt_find_lr(1);
+}
+
+#[test]
+fn sigint_during_find_lr_repeats_side_by_side_stops_every_sweep_started() {
+    interrupt_find_lr(2);
+}
+
+/// Sweeps that neither diverge nor end soon, three repeats on `threads` workers: the signal
+/// stops the sweeps running (one per worker) and no further sweep starts.
+fn interrupt_find_lr(threads: usize) {
     let dir = tempdir();
     let out = dir.path().join("out");
-    // a sweep that neither diverges nor ends soon, repeated: the signal stops the first sweep
     let mut child = spawn(
         dir.path(),
-        "find-lr --out out --quiet --dataset digits --hidden 16 --min 1e-9 --max 1e-8 \
-         --steps 10000000 --no-stop --repeats 3",
+        &format!(
+            "find-lr --out out --quiet --dataset digits --hidden 16 --min 1e-9 --max 1e-8 \
+             --steps 10000000 --no-stop --repeats 3 --threads {threads}"
+        ),
     );
     // the handler is installed before the output folder is made
     wait_until(&mut child, "the output folder exists", || {
@@ -191,17 +203,31 @@ fn sigint_during_find_lr_writes_the_curve_so_far() {
         "{line}"
     );
     let steps = Csv::read(&out.join("steps.csv"));
-    assert_eq!(steps.header, "step,lr,loss,smooth_loss");
+    assert_eq!(
+        steps.header,
+        if threads == 1 {
+            "step,lr,loss,smooth_loss"
+        } else {
+            "run,step,lr,loss,smooth_loss"
+        }
+    );
     assert!(!steps.rows.is_empty());
     let s = summary(&out);
     assert_eq!(s["interrupted"], true);
     let sweeps = s["sweeps"].as_array().unwrap();
-    assert_eq!(sweeps.len(), 1, "no sweep is started after the signal");
-    assert_eq!(sweeps[0]["ended"]["end"], "interrupted");
     assert_eq!(
-        sweeps[0]["steps_recorded"].as_u64(),
-        Some(steps.rows.len() as u64)
+        sweeps.len(),
+        threads,
+        "the sweeps running when the signal came, and no sweep started after it"
     );
+    for sw in sweeps {
+        assert_eq!(sw["ended"]["end"], "interrupted", "{sw}");
+    }
+    let recorded: u64 = sweeps
+        .iter()
+        .map(|sw| sw["steps_recorded"].as_u64().unwrap())
+        .sum();
+    assert_eq!(recorded, steps.rows.len() as u64);
     assert!(out.join("find-lr.svg").is_file());
     no_temporaries(&out);
 }

@@ -491,11 +491,7 @@ fn same_seed_gives_byte_identical_files() {
         "snapshots/snapshot-3.safetensors",
         "baseline/model.safetensors",
     ] {
-        assert_eq!(
-            fs::read(a.join(f)).unwrap(),
-            fs::read(b.join(f)).unwrap(),
-            "{f}"
-        );
+        assert_same_output(&a, &b, f);
     }
     snapshot_ensemble(dir.path(), "c", &with(small(&data), "--cycles 3 --seed 5")).success();
     assert_ne!(

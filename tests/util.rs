@@ -372,3 +372,44 @@ pub fn string_label_csv(rows: usize) -> String {
     }
     s
 }
+
+/// The top-level keys of a run's `summary.json` that hold wall-clock measurements.
+pub const WALL_CLOCK_KEYS: [&str; 2] = ["train_s", "samples_per_s"];
+
+/// `file` of run folder `a` equals the same file of `b`: byte for byte, except that in a
+/// `summary.json` the wall-clock keys ([`WALL_CLOCK_KEYS`]) must be present and are left out
+/// of the comparison (every other byte of the text must match).
+#[track_caller]
+pub fn assert_same_output(a: &Path, b: &Path, file: &str) {
+    let read = |d: &Path| fs::read(d.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let (x, y) = (read(a), read(b));
+    if file.ends_with("summary.json") {
+        let strip = |bytes: Vec<u8>| -> String {
+            let text = String::from_utf8(bytes).expect("UTF-8");
+            let v: Value = serde_json::from_str(&text).expect("summary.json is JSON");
+            for k in WALL_CLOCK_KEYS {
+                assert!(
+                    v[k].as_f64().is_some_and(|s| s.is_finite() && s >= 0.0),
+                    "{file}: {k} = {}",
+                    v[k]
+                );
+            }
+            text.lines()
+                .filter(|l| {
+                    !WALL_CLOCK_KEYS
+                        .iter()
+                        .any(|k| l.starts_with(&format!("  \"{k}\": ")))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(x), strip(y), "{file} differs (wall-clock keys aside)");
+    } else {
+        assert!(
+            x == y,
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}

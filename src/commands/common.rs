@@ -251,7 +251,10 @@ pub fn lr_svg(history: &History) -> anyhow::Result<String> {
     crate::report::plot::render_svg(&panels, 900, 300)
 }
 
-/// Pretty JSON with a final newline.
+/// The `note` of every `timing.json`.
+pub const TIMING_NOTE: &str = "wall-clock measurements: this file and the train_s and samples_per_s of summary.json are the only output that differs between two runs of the same command and seed";
+
+/// Pretty JSON text of `v`, ending in a newline.
 pub fn json_text(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("JSON");
     s.push('\n');

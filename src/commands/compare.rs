@@ -652,10 +652,14 @@ struct ArmPlan {
     flags: FlagSet,
 }
 
-/// The argv of one run: `lrtool COMMAND <flags> --seed=S --out=DIR --quiet`.
+/// The argv of one run: `lrtool COMMAND <flags> --seed=S --out=DIR --quiet`, and
+/// `--threads=1` unless the flags set it (the runs themselves run side by side, `--jobs`).
 fn run_argv(command: &str, flags: &FlagSet, seed: u64, out: &Path) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["lrtool".into(), command.into()];
     argv.extend(flags.words().into_iter().map(OsString::from));
+    if !flags.has("threads") {
+        argv.push("--threads=1".into());
+    }
     argv.push(format!("--seed={seed}").into());
     let mut o = OsString::from("--out=");
     o.push(out.as_os_str());

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use crate::input_bail;
 use crate::lr_finder::{
     self, Consensus, DivergenceRule, METHODS, Method, Phases, Smoother, Suggestion, SweepMode,
 };
-use crate::nn::Mlp;
+use crate::nn::{self, Mlp};
 use crate::observers::Progress;
 use crate::output::OutDir;
 use crate::report::plot::{Marker, Panel, Scale, Series};
@@ -133,6 +134,9 @@ struct Sweep {
     losses: Vec<f64>,
     smooth: Vec<f64>,
     end: SweepEnd,
+    /// Wall-clock seconds of the sweep's training loop, and the rows it trained on.
+    seconds: f64,
+    rows: usize,
 }
 
 impl Sweep {
@@ -152,11 +156,13 @@ struct Recorder {
     lrs: Vec<f64>,
     losses: Vec<f64>,
     smooth: Vec<f64>,
+    rows: usize,
 }
 
 impl Observer for Recorder {
     fn on_step(&mut self, r: &StepReport, _model: &Mlp) -> anyhow::Result<Control> {
         let s = self.smoother.push(r.loss);
+        self.rows += r.rows;
         self.lrs.push(r.lr);
         self.losses.push(r.loss);
         self.smooth.push(s);
@@ -179,7 +185,71 @@ struct Bench<'a> {
     quiet: bool,
 }
 
-fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64, steps: u64) -> anyhow::Result<Sweep> {
+/// The `--repeats` sweeps of one range, in seed order, and whether a signal left some of them
+/// unstarted. One sweep runs with up to `threads` threads for its products; several run side by
+/// side on `threads` workers, one thread each, with one bar counting finished sweeps.
+fn run_sweeps(
+    b: &Bench,
+    threads: usize,
+    min: f64,
+    max: f64,
+    steps: u64,
+) -> anyhow::Result<(Vec<Sweep>, bool)> {
+    let repeats = b.sweep.repeats as u64;
+    let seed = |k: u64| b.sweep.seed.wrapping_add(k);
+    if repeats == 1 {
+        let sweep =
+            nn::gemm::with_threads(threads, || run_sweep(b, seed(0), min, max, steps, true))?;
+        return Ok((vec![sweep], false));
+    }
+    let bar = Progress::counter(repeats, "sweeps", b.quiet);
+    let one = |k: u64| -> anyhow::Result<Option<Sweep>> {
+        // the first sweep always runs, so that an interrupted run still has a curve
+        if k > 0 && crate::interrupt::requested() {
+            return Ok(None);
+        }
+        let sweep = run_sweep(b, seed(k), min, max, steps, false)?;
+        bar.inc(1);
+        Ok(Some(sweep))
+    };
+    let results: Vec<anyhow::Result<Option<Sweep>>> = if threads > 1 {
+        use rayon::prelude::*;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .context("cannot start the worker threads")?
+            .install(|| {
+                (0..repeats as usize)
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(|k| one(k as u64))
+                    .collect()
+            })
+    } else {
+        (0..repeats).map(one).collect()
+    };
+    bar.finish_and_clear();
+    let mut sweeps = Vec::with_capacity(results.len());
+    let mut skipped = false;
+    for r in results {
+        match r? {
+            Some(s) => sweeps.push(s),
+            None => skipped = true,
+        }
+    }
+    Ok((sweeps, skipped))
+}
+
+/// One sweep from `min` to `max` with the model and data order of `seed`; `bar`: show its own
+/// progress bar (unless quiet).
+fn run_sweep(
+    b: &Bench,
+    seed: u64,
+    min: f64,
+    max: f64,
+    steps: u64,
+    bar: bool,
+) -> anyhow::Result<Sweep> {
     let mut model = b.model_cfg.build(b.inputs, b.outputs, seed)?;
     let mut optimizer = b.optim_cfg.build(&model);
     let mut batcher = Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed);
@@ -198,8 +268,9 @@ fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64, steps: u64) -> anyhow::Re
         lrs: Vec::with_capacity(cap + 1),
         losses: Vec::with_capacity(cap + 1),
         smooth: Vec::with_capacity(cap + 1),
+        rows: 0,
     };
-    let mut progress = Progress::new(steps, b.quiet);
+    let mut progress = Progress::new(steps, b.quiet || !bar);
     let outcome = {
         let mut observers: [&mut dyn Observer; 2] = [&mut rec, &mut progress];
         train::fit(
@@ -235,6 +306,8 @@ fn run_sweep(b: &Bench, seed: u64, min: f64, max: f64, steps: u64) -> anyhow::Re
         losses: rec.losses,
         smooth: rec.smooth,
         end,
+        seconds: outcome.seconds,
+        rows: rec.rows,
     })
 }
 
@@ -416,6 +489,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     let optim_cfg = OptimConfig::from_args(&args.optim)?;
     let sweep_cfg = SweepConfig::from_args(&args.sweep)?;
     let out_cfg = OutputConfig::from_args(&args.output, "find-lr");
+    let requested_threads = args.compute.requested()?;
 
     let dataset = data::source::load(&data_cfg.spec(sweep_cfg.seed))?;
     let splits = data::split(
@@ -444,24 +518,31 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         quiet: out_cfg.quiet || out_cfg.json,
     };
 
+    // one sweep uses the run's threads; repeats run side by side with one thread each
+    let threads = if sweep_cfg.repeats > 1 {
+        requested_threads
+            .unwrap_or_else(nn::gemm::default_threads)
+            .min(sweep_cfg.repeats)
+    } else {
+        nn::gemm::run_threads(requested_threads, &probe.sizes(), sweep_cfg.batch_size)
+    };
     let (mut min, mut max) = (sweep_cfg.min, sweep_cfg.max);
     let mut tried: Vec<Value> = Vec::new();
     // a signal ends the sweep in progress; no further sweep or range is started
     let mut interrupted = false;
     let mut steps = sweep_cfg.steps;
+    // the training loops of every sweep, extensions included
+    let (mut fit_seconds, mut fit_rows) = (0.0f64, 0usize);
     let analysis = loop {
         if !sweep_cfg.steps_given {
             steps = lr_finder::default_steps(min, max);
         }
-        let mut sweeps = Vec::with_capacity(sweep_cfg.repeats);
-        for k in 0..sweep_cfg.repeats as u64 {
-            if !sweeps.is_empty() && crate::interrupt::requested() {
-                interrupted = true;
-                break;
-            }
-            let sweep = run_sweep(&bench, sweep_cfg.seed.wrapping_add(k), min, max, steps)?;
+        let (sweeps, skipped) = run_sweeps(&bench, threads, min, max, steps)?;
+        interrupted |= skipped;
+        for sweep in &sweeps {
+            fit_seconds += sweep.seconds;
+            fit_rows += sweep.rows;
             interrupted |= sweep.end == SweepEnd::Interrupted;
-            sweeps.push(sweep);
         }
         let a = analyse(sweeps, min, max);
         tried.push(json!({"min": min, "max": max, "steps": steps, "phases": a.phases}));
@@ -520,14 +601,20 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         } else {
             json!(["steps.csv", "find-lr.svg", "summary.json", "timing.json"])
         },
+        // wall-clock: the only values that differ between two runs of the same command
+        "train_s": fit_seconds,
+        "samples_per_s": fit_rows as f64 / fit_seconds.max(1e-9),
     });
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let seconds = started.elapsed().as_secs_f64();
     out.write_atomic(
         "timing.json",
         json_text(&json!({
-            "note": "wall-clock measurements; every other output file is identical for the same command and seed",
+            "note": common::TIMING_NOTE,
             "total_seconds": seconds,
+            "train_s": fit_seconds,
+            "samples_per_s": fit_rows as f64 / fit_seconds.max(1e-9),
+            "threads": threads,
         }))
         .as_bytes(),
     )?;
@@ -1055,6 +1142,8 @@ pub fn suggest(args: SuggestArgs) -> anyhow::Result<()> {
                 losses: raw,
                 smooth,
                 end: SweepEnd::Completed,
+                seconds: 0.0,
+                rows: 0,
             }
         })
         .collect();

@@ -15,6 +15,7 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfi
 use crate::data::{Batcher, Task};
 use crate::ensemble::{self, Metrics};
 use crate::input_bail;
+use crate::nn;
 use crate::observers::{
     CsvLog, EnsembleResult, EpochColumns, Progress, SnapshotRecord, SnapshotSaver,
 };
@@ -180,6 +181,7 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
     let mut history = History::with_capacity(total_steps as usize);
     let quiet = out_cfg.quiet || out_cfg.json;
     let mut progress = Progress::new(total_steps, quiet);
+    let threads = nn::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
     let settings = FitSettings {
         epochs: run_cfg.epochs,
         max_steps: None,
@@ -196,7 +198,7 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
             steps_per_epoch,
             keep,
         )?;
-        let outcome = {
+        let outcome = nn::gemm::with_threads(threads, || {
             let mut observers: [&mut dyn Observer; 4] =
                 [&mut log, &mut history, &mut saver, &mut progress];
             train::fit(
@@ -207,8 +209,8 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
                 &mut batcher,
                 settings,
                 &mut observers,
-            )?
-        };
+            )
+        })?;
         let ensembles = saver.ensembles()?;
         let seconds = saver.seconds;
         (
@@ -261,7 +263,7 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
                 None,
             )?;
             let mut b_progress = Progress::new(total_steps, quiet);
-            let b_outcome = {
+            let b_outcome = nn::gemm::with_threads(threads, || {
                 let mut observers: [&mut dyn Observer; 2] = [&mut b_log, &mut b_progress];
                 train::fit(
                     &mut b_model,
@@ -271,8 +273,8 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
                     &mut b_batcher,
                     settings,
                     &mut observers,
-                )?
-            };
+                )
+            })?;
             drop(b_log);
             files.extend(["baseline/steps.csv", "baseline/epochs.csv"]);
             let b_metrics = if matches!(b_outcome.end, End::NonFinite { .. }) {
@@ -331,6 +333,8 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
     let final_is_snapshot = last_snapshot
         .filter(|r| r.step + 1 == outcome.steps && !diverged)
         .map(|r| r.k);
+    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
+    let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
     let summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "snapshot-ensemble",
@@ -380,13 +384,19 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
             }),
         },
         "files": files,
+        // wall-clock: the only values that differ between two runs of the same command
+        "train_s": outcome.seconds,
+        "samples_per_s": samples_per_s,
     });
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let fit_seconds = outcome.seconds + baseline.as_ref().map_or(0.0, |b| b.outcome.seconds);
     let timing = json!({
-        "note": "wall-clock measurements; every other output file is identical for the same command and seed",
+        "note": common::TIMING_NOTE,
         "total_seconds": started.elapsed().as_secs_f64(),
         "fit_seconds": outcome.seconds,
+        "train_s": outcome.seconds,
+        "samples_per_s": samples_per_s,
+        "threads": threads,
         "snapshot_seconds": snapshot_seconds,
         "baseline_fit_seconds": baseline.as_ref().map(|b| b.outcome.seconds),
         "all_fit_seconds": fit_seconds,

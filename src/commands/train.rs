@@ -10,7 +10,7 @@ use crate::cli::TrainArgs;
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
 use crate::data::{Batcher, Dataset, Splits};
-use crate::nn::Mlp;
+use crate::nn::{self, Mlp};
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
 use crate::schedule::Schedule;
@@ -172,7 +172,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     )?;
     let mut history = History::with_capacity(total_steps as usize);
     let mut progress = Progress::new(total_steps, out_cfg.quiet || out_cfg.json);
-    let outcome = {
+    let threads = nn::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
+    let outcome = nn::gemm::with_threads(threads, || {
         let mut observers: [&mut dyn Observer; 3] = [&mut log, &mut history, &mut progress];
         train::fit(
             &mut model,
@@ -186,8 +187,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 validate: true,
             },
             &mut observers,
-        )?
-    };
+        )
+    })?;
     drop(log);
 
     let metric = metric_name(task);
@@ -239,6 +240,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     if out_cfg.report {
         files.push(crate::report::html::FILE);
     }
+    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
+    let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
     let summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "train",
@@ -261,17 +264,19 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             "best_val_loss": epoch_json(best),
         },
         "files": files,
+        // wall-clock: the only values that differ between two runs of the same command
+        "train_s": outcome.seconds,
+        "samples_per_s": samples_per_s,
     });
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
-    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
     let timing = json!({
-        "note": "wall-clock measurements; every other output file is identical for the same command and seed",
+        "note": common::TIMING_NOTE,
         "total_seconds": started.elapsed().as_secs_f64(),
         "fit_seconds": outcome.seconds,
         "train_s": outcome.seconds,
-        "samples_per_s": rows_seen as f64 / outcome.seconds.max(1e-9),
+        "samples_per_s": samples_per_s,
+        "threads": threads,
         "epoch_seconds": outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
-        "train_samples_per_second": rows_seen as f64 / outcome.seconds.max(1e-9),
     });
     out.write_atomic("timing.json", json_text(&timing).as_bytes())?;
     if out_cfg.report {

@@ -82,6 +82,24 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Whether a layer of `fan_in` × `fan_out` trained with `batch` rows gives products large enough
+/// to split over threads ([`PARALLEL_MIN_SIDE`], [`PARALLEL_MIN_WORK`]); its three products
+/// (forward, weight gradient, input gradient) all have the sides batch, fan_in and fan_out.
+pub fn splits(batch: usize, fan_in: usize, fan_out: usize) -> bool {
+    batch.min(fan_in).min(fan_out) >= PARALLEL_MIN_SIDE
+        && batch.saturating_mul(fan_in).saturating_mul(fan_out) >= PARALLEL_MIN_WORK
+}
+
+/// The thread count of a training run: `requested` (`--threads`), or else every core when some
+/// layer's products are split at this batch size ([`splits`]) and 1 when none is (helper
+/// threads would only wait).
+pub fn run_threads(requested: Option<usize>, layer_sizes: &[usize], batch: usize) -> usize {
+    requested.unwrap_or_else(|| {
+        let pays = layer_sizes.windows(2).any(|w| splits(batch, w[0], w[1]));
+        if pays { default_threads() } else { 1 }
+    })
+}
+
 /// Run `f` so that the large products it starts on this thread use up to `threads` threads
 /// (`threads - 1` helper threads live while `f` runs).
 pub fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
@@ -215,10 +233,7 @@ pub fn gemm_with(
                 c_cs: c.strides()[1],
             };
             let threads = threads();
-            if threads > 1
-                && m.min(k).min(n) >= PARALLEL_MIN_SIDE
-                && m.saturating_mul(k).saturating_mul(n) >= PARALLEL_MIN_WORK
-            {
+            if threads > 1 && splits(m, k, n) {
                 // split the longer side of c into one block per thread, on boundaries that keep
                 // the micro-kernel tiles whole (so every element is summed as in one piece)
                 let parts = threads;

@@ -145,6 +145,19 @@ pub fn with_team<R>(threads: usize, f: impl FnOnce() -> R) -> R {
     })
 }
 
+/// Run `f` without the calling thread's team: [`for_each_part`] calls inside run every piece on
+/// this thread.
+pub fn serial<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(*const Team);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TEAM.with(|t| t.set(self.0));
+        }
+    }
+    let _restore = Restore(TEAM.with(|t| t.replace(std::ptr::null())));
+    f()
+}
+
 /// Threads of the calling thread's team (1 outside [`with_team`]).
 pub fn team_size() -> usize {
     TEAM.with(|t| {

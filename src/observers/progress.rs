@@ -12,15 +12,32 @@ pub struct Progress {
     smooth: Option<f64>,
 }
 
+/// A bar over `len` items on stderr; hidden when `quiet` or when stderr is not a terminal.
+fn bar(len: u64, quiet: bool) -> ProgressBar {
+    if !quiet && std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
 impl Progress {
+    /// A plain bar counting `len` finished `unit`s (e.g. sweeps run side by side), for the
+    /// caller to advance; hidden like [`Progress::new`].
+    pub fn counter(len: u64, unit: &str, quiet: bool) -> ProgressBar {
+        let b = bar(len, quiet);
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit}"
+            ))
+            .expect("valid template"),
+        );
+        b
+    }
+
     /// A bar over `total_steps`; hidden when `quiet` or when stderr is not a terminal.
     pub fn new(total_steps: u64, quiet: bool) -> Progress {
-        let visible = !quiet && std::io::stderr().is_terminal();
-        let bar = if visible {
-            ProgressBar::with_draw_target(Some(total_steps), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
+        let bar = bar(total_steps, quiet);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps  {msg}",

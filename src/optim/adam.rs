@@ -74,20 +74,87 @@ impl Adam {
             (true, true) => (false, true),
         };
         let (m_all, v_all, vmax_all) = (&mut self.m, &mut self.v, &mut self.v_max);
+        let threads = crate::nn::team::team_size();
         model.for_each_param(grads, |i, theta, grad| {
             let vmax: &mut [f32] = if c.amsgrad { &mut vmax_all[i] } else { &mut [] };
-            update(
-                theta,
-                grad,
-                &mut m_all[i],
-                &mut v_all[i],
-                vmax,
-                &k,
-                l2,
-                decoupled,
-            );
+            let (m, v) = (&mut m_all[i][..], &mut v_all[i][..]);
+            if threads > 1 && theta.len() >= PARALLEL_MIN_LEN {
+                update_split(threads, theta, grad, m, v, vmax, &k, l2, decoupled);
+            } else {
+                update(theta, grad, m, v, vmax, &k, l2, decoupled);
+            }
         });
     }
+}
+
+/// Smallest parameter tensor whose update is shared with the thread team (the first layer of
+/// the W2 benchmark has 200,704; a bias never is).
+const PARALLEL_MIN_LEN: usize = 65_536;
+
+/// [`update`] over `parts` contiguous pieces of the tensor run by the thread team. Every element
+/// is updated by the same operations as in one piece, so the bits do not depend on the split.
+#[allow(clippy::too_many_arguments)]
+fn update_split(
+    parts: usize,
+    theta: &mut [f32],
+    grad: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vmax: &mut [f32],
+    k: &Scalars,
+    l2: bool,
+    decoupled: bool,
+) {
+    /// The tensors as raw parts, so that the pieces can be handed to other threads.
+    struct Shared {
+        theta: *mut f32,
+        grad: *const f32,
+        m: *mut f32,
+        v: *mut f32,
+        vmax: *mut f32,
+        ams: bool,
+    }
+    // SAFETY: the pieces are disjoint ranges of the tensors, which outlive the team call.
+    unsafe impl Sync for Shared {}
+    let n = theta.len();
+    assert!(grad.len() >= n && m.len() >= n && v.len() >= n);
+    let ams = !vmax.is_empty();
+    assert!(!ams || vmax.len() >= n);
+    let sh = Shared {
+        theta: theta.as_mut_ptr(),
+        grad: grad.as_ptr(),
+        m: m.as_mut_ptr(),
+        v: v.as_mut_ptr(),
+        vmax: vmax.as_mut_ptr(),
+        ams,
+    };
+    // pieces on 64-element (cache-line) boundaries
+    let bound = |i: usize| {
+        if i >= parts {
+            n
+        } else {
+            n * i / parts / 64 * 64
+        }
+    };
+    let sh = &sh; // capture the Sync struct whole, not its raw-pointer fields
+    crate::nn::team::for_each_part(parts, &|i| {
+        let (a, b) = (bound(i), bound(i + 1));
+        let len = b - a;
+        // SAFETY: a ≤ b ≤ n, checked lengths above; the ranges of different pieces are disjoint
+        // and no other code touches the tensors while the team works on them.
+        unsafe {
+            let theta = std::slice::from_raw_parts_mut(sh.theta.add(a), len);
+            let grad = std::slice::from_raw_parts(sh.grad.add(a), len);
+            let m = std::slice::from_raw_parts_mut(sh.m.add(a), len);
+            let v = std::slice::from_raw_parts_mut(sh.v.add(a), len);
+            let vmax: &mut [f32] = if sh.ams {
+                std::slice::from_raw_parts_mut(sh.vmax.add(a), len)
+            } else {
+                &mut []
+            };
+            update(theta, grad, m, v, vmax, k, l2, decoupled);
+        }
+    });
 }
 
 /// The per-step constants of the update, in f32 where they meet the tensors.

@@ -162,7 +162,19 @@ pub fn fit(
                 end = End::NonFinite { step, lr, loss };
                 break 'epochs;
             }
-            optimizer.step(model, &grads, StepParams { lr, momentum });
+            // the update is shared with the thread team only when the step's products were:
+            // otherwise its tensors would move between cores for nothing (docs/performance.md)
+            let sizes = model.layers.iter().map(|l| (l.fan_in(), l.fan_out()));
+            if sizes
+                .clone()
+                .any(|(i, o)| crate::nn::gemm::splits(batch.rows, i, o))
+            {
+                optimizer.step(model, &grads, StepParams { lr, momentum });
+            } else {
+                crate::nn::team::serial(|| {
+                    optimizer.step(model, &grads, StepParams { lr, momentum })
+                });
+            }
             sums.add(batch);
             let report = StepReport {
                 step,
