@@ -430,8 +430,8 @@ pub struct ComputeArgs {
     /// [default: every core when the batch and a layer are large enough for a second thread to
     /// pay, else 1].
     ///
-    /// A product is split over threads only when its three sides are all at least 128 and it
-    /// has at least 4M multiply-adds (e.g. batch ≥ 128 on a 784-256 layer); below that, moving
+    /// A product is split over threads only when its three sides are all at least 32 and it
+    /// has at least 4M multiply-adds (e.g. batch ≥ 32 on a 784-256 layer); below that, moving
     /// the operands between cores costs more than the halved arithmetic saves (measured in
     /// docs/performance.md). The results are the same bits for every thread count. `compare`
     /// runs its runs side by side with one thread each unless --threads is given.

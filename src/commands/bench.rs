@@ -47,8 +47,12 @@ pub struct BenchArgs {
     /// thread always use one [default: every core].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Split products over threads from this smallest side (batch, fan-in or fan-out) on, to
+    /// measure where a second thread starts to pay [default: 128, as in training runs].
+    #[arg(long, value_name = "SIDE")]
+    pub split_min_side: Option<usize>,
     /// The matrix-product backend, to compare them.
-    #[arg(long, value_enum, default_value_t = nn::gemm::Backend::Gemm)]
+    #[arg(long, value_enum, default_value_t = nn::gemm::Backend::Native)]
     pub gemm: nn::gemm::Backend,
     /// Runs in this process (the data is made once); one JSON line each.
     #[arg(long, default_value_t = 1)]
@@ -359,6 +363,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let threads = args.threads.unwrap_or_else(nn::gemm::default_threads);
     nn::gemm::set_backend(args.gemm);
+    if let Some(side) = args.split_min_side {
+        nn::gemm::set_parallel_min_side(side);
+    }
     nn::gemm::with_threads(threads, || run_in_pool(&args, threads))
 }
 

@@ -2,10 +2,19 @@
 //! behind a seam so that GEMM backends can be swapped and compared, and the thread setting that
 //! lets large products use more than one core.
 //!
-//! Backends: the pure-Rust `gemm` crate (the training default: AVX-512 or AVX2 micro-kernels
-//! chosen at run time, 7–23 % faster than `matrixmultiply` on the benchmark workloads) and
-//! `matrixmultiply` (ndarray's own, with its AVX-512 kernel). Both are pure Rust, so a default
-//! build needs no system library.
+//! Backends, all pure Rust (a default build needs no system library):
+//! - `native` (the default, for training and inference): our own packed GEMM (`sgemm.rs`) with
+//!   AVX-512, AVX2+FMA and portable micro-kernels picked at run time. It allocates nothing once
+//!   its per-thread packing buffer is sized ([`Workspace::new`](super::Workspace::new) sizes it),
+//!   and a row's result does not depend on the other rows of the batch or on how the product is
+//!   split. Measured per product on the benchmark shapes (`cargo bench --bench gemm_shapes`) it
+//!   is faster than the other two on 28 of 32 and in sum.
+//! - `gemm`: the `gemm` crate (sarah-ek), AVX-512 kernels; allocates its packing buffers on
+//!   every call, and the last bits of a row change with the batch size.
+//! - `matrixmultiply`: ndarray's own, with its AVX-512 kernel; allocates on every call.
+//!
+//! The other two stay selectable (`lrtool bench --gemm`) so that anyone can repeat the
+//! comparison.
 //!
 //! Threads: a product uses several threads only when the calling code runs inside
 //! [`with_threads`] with more than one thread *and* the product is large (at least
@@ -14,15 +23,15 @@
 //! thread along its longer side (see `team.rs`); a test checks, bit for bit, that the split
 //! does not change the result on the layer shapes of the benchmarks.
 //!
-//! Inference ([`INFERENCE`], used by `Mlp::forward`) always runs on `matrixmultiply`, whose
-//! result for a row does not depend on the other rows of the batch.
+//! Inference ([`INFERENCE`], used by `Mlp::forward`) always runs on `native`, whose result for a
+//! row does not depend on the other rows of the batch, whatever the training backend.
 
 use std::cell::Cell;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::team;
+use super::{sgemm, team};
 
 /// The matrix-product implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +40,8 @@ pub enum Backend {
     Gemm,
     /// `matrixmultiply` through `ndarray::linalg::general_mat_mul`.
     Matrixmultiply,
+    /// Our own packed GEMM (`sgemm.rs`): no allocation once warm, rows independent of the batch.
+    Native,
 }
 
 impl Backend {
@@ -38,31 +49,46 @@ impl Backend {
         match self {
             Backend::Gemm => "gemm",
             Backend::Matrixmultiply => "matrixmultiply",
+            Backend::Native => "native",
         }
     }
 }
 
 /// The backend of inference (`Mlp::forward`: evaluation, prediction, ensembles).
-/// `matrixmultiply` gives every row of a product the same bits whatever the other rows, so a
-/// prediction does not depend on how the rows were chunked; the `gemm` crate's edge kernels do
-/// not (the last bits of a row change with the batch size), which is harmless while training.
-pub const INFERENCE: Backend = Backend::Matrixmultiply;
+/// `native` gives every row of a product the same bits whatever the other rows, so a
+/// prediction does not depend on how the rows were chunked (nor does `matrixmultiply`; the
+/// `gemm` crate's edge kernels do not).
+pub const INFERENCE: Backend = Backend::Native;
 
 /// Smallest product (m·k·n multiply-adds) that is split over threads.
 pub const PARALLEL_MIN_WORK: usize = 4_000_000;
 
 /// Smallest side (min of m, k, n; in a layer's products that is the batch) of a product that is
-/// split over threads. Measured on W2 (docs/performance.md): at batch 32 a second thread was
-/// slower in most runs on this machine (moving the weights and gradients between cores costs
-/// as much as the halved arithmetic saves), from batch 128 on it paid in every run.
-pub const PARALLEL_MIN_SIDE: usize = 128;
+/// split over threads. Measured on W2 with the native kernels (`lrtool bench w2 --threads 2
+/// --split-min-side S`, docs/performance.md): splitting gained at every batch size tried — at
+/// batch 32 between 1 % and 45 % over one thread in five interleaved rounds (the two virtual
+/// cores of this machine are sometimes close, sometimes far), at 64 about 15 %, at 96 about
+/// 35 %. Below 32 no W2 product reaches [`PARALLEL_MIN_WORK`] anyway. (With the `gemm` crate, a
+/// second thread at batch 32 was slower in most runs.)
+pub const PARALLEL_MIN_SIDE: usize = 32;
+
+/// The smallest side in force: [`PARALLEL_MIN_SIDE`] unless a measurement changed it
+/// ([`set_parallel_min_side`]).
+static MIN_SIDE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(PARALLEL_MIN_SIDE);
+
+/// Split products with smaller sides too (for `lrtool bench --split-min-side`, which measures
+/// where a second thread starts to pay).
+pub fn set_parallel_min_side(side: usize) {
+    MIN_SIDE.store(side, std::sync::atomic::Ordering::Relaxed);
+}
 
 thread_local! {
-    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Gemm) };
+    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Native) };
 }
 
 /// Use `backend` for products started on the calling thread (for comparisons; the default is
-/// [`Backend::Gemm`]).
+/// [`Backend::Native`]).
 pub fn set_backend(backend: Backend) {
     BACKEND.with(|b| b.set(backend));
 }
@@ -86,7 +112,7 @@ pub fn default_threads() -> usize {
 /// to split over threads ([`PARALLEL_MIN_SIDE`], [`PARALLEL_MIN_WORK`]); its three products
 /// (forward, weight gradient, input gradient) all have the sides batch, fan_in and fan_out.
 pub fn splits(batch: usize, fan_in: usize, fan_out: usize) -> bool {
-    batch.min(fan_in).min(fan_out) >= PARALLEL_MIN_SIDE
+    batch.min(fan_in).min(fan_out) >= MIN_SIDE.load(std::sync::atomic::Ordering::Relaxed)
         && batch.saturating_mul(fan_in).saturating_mul(fan_out) >= PARALLEL_MIN_WORK
 }
 
@@ -126,13 +152,15 @@ unsafe impl Sync for Operands {}
 unsafe impl Send for Operands {}
 
 impl Operands {
-    /// `c[rows, cols] ← alpha·a[rows, ..]·b[.., cols] + beta·c[rows, cols]` with the `gemm` crate.
+    /// `c[rows, cols] ← alpha·a[rows, ..]·b[.., cols] + beta·c[rows, cols]` with `backend`
+    /// (the `gemm` crate or [`Backend::Native`]).
     ///
     /// # Safety
     /// The ranges must lie inside the operands' shapes (`k` columns of `a`), and no other
     /// thread may touch this block of `c` meanwhile.
     unsafe fn block(
         &self,
+        backend: Backend,
         rows: (usize, usize),
         cols: (usize, usize),
         k: usize,
@@ -144,6 +172,28 @@ impl Operands {
             return;
         }
         let (r, c) = (rows.0 as isize, cols.0 as isize);
+        if backend == Backend::Native {
+            // SAFETY: in bounds by the caller's contract; c aliases neither a nor b
+            unsafe {
+                sgemm::sgemm(
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    self.a.offset(r * self.a_rs),
+                    self.a_rs,
+                    self.a_cs,
+                    self.b.offset(c * self.b_cs),
+                    self.b_rs,
+                    self.b_cs,
+                    beta,
+                    self.c.offset(r * self.c_rs + c * self.c_cs),
+                    self.c_rs,
+                    self.c_cs,
+                );
+            }
+            return;
+        }
         // SAFETY: in bounds by the caller's contract. The crate computes
         // dst ← alpha·dst + beta·lhs·rhs (the names the other way round from ours) and reads
         // dst only when asked to.
@@ -220,7 +270,7 @@ pub fn gemm_with(
     }
     match backend {
         Backend::Matrixmultiply => general_mat_mul(alpha, &a, &b, beta, &mut c),
-        Backend::Gemm => {
+        Backend::Gemm | Backend::Native => {
             let ops = Operands {
                 a: a.as_ptr(),
                 a_rs: a.strides()[0],
@@ -241,19 +291,19 @@ pub fn gemm_with(
                     team::for_each_part(parts, &|i| {
                         let cols = (boundary(n, parts, 64, i), boundary(n, parts, 64, i + 1));
                         // SAFETY: disjoint column blocks of c, inside the checked shapes
-                        unsafe { ops.block((0, m), cols, k, alpha, beta) }
+                        unsafe { ops.block(backend, (0, m), cols, k, alpha, beta) }
                     });
                 } else {
                     team::for_each_part(parts, &|i| {
                         let rows = (boundary(m, parts, 64, i), boundary(m, parts, 64, i + 1));
                         // SAFETY: disjoint row blocks of c, inside the checked shapes
-                        unsafe { ops.block(rows, (0, n), k, alpha, beta) }
+                        unsafe { ops.block(backend, rows, (0, n), k, alpha, beta) }
                     });
                 }
             } else {
                 // SAFETY: the whole product, shapes checked above; `c` is borrowed mutably, so
                 // it aliases neither `a` nor `b`
-                unsafe { ops.block((0, m), (0, n), k, alpha, beta) }
+                unsafe { ops.block(backend, (0, m), (0, n), k, alpha, beta) }
             }
         }
     }
@@ -350,6 +400,8 @@ mod tests {
         check(Backend::Gemm, 1);
         check(Backend::Matrixmultiply, 1);
         check(Backend::Gemm, 2);
+        check(Backend::Native, 1);
+        check(Backend::Native, 2);
     }
 
     #[test]
@@ -366,18 +418,21 @@ mod tests {
         let x = random(&mut rng, 150, 70, false);
         // whatever the training backend of this thread
         set_backend(Backend::Gemm);
-        let full = model
-            .forward(x.view(), &mut Workspace::new(&model, 150))
-            .to_owned();
-        for chunk in [1, 2, 7, 29, 64, 65, 149] {
-            let mut ws = Workspace::new(&model, chunk);
-            for start in (0..150).step_by(chunk) {
-                let end = (start + chunk).min(150);
-                let y = model.forward(x.slice(s![start..end, ..]), &mut ws);
-                assert!(
-                    y == full.slice(s![start..end, ..]),
-                    "chunk {chunk} at {start}"
-                );
+        // the inference backend, and matrixmultiply (which has the property too)
+        for backend in [INFERENCE, Backend::Matrixmultiply] {
+            let full = model
+                .forward_with(x.view(), &mut Workspace::new(&model, 150), backend)
+                .to_owned();
+            for chunk in [1, 2, 7, 29, 64, 65, 149] {
+                let mut ws = Workspace::new(&model, chunk);
+                for start in (0..150).step_by(chunk) {
+                    let end = (start + chunk).min(150);
+                    let y = model.forward_with(x.slice(s![start..end, ..]), &mut ws, backend);
+                    assert!(
+                        y == full.slice(s![start..end, ..]),
+                        "{backend:?} chunk {chunk} at {start}"
+                    );
+                }
             }
         }
     }
@@ -396,11 +451,14 @@ mod tests {
         ] {
             let a = random(&mut rng, m, k, false);
             let b = random(&mut rng, n, k, false);
-            let mut one = Array2::<f32>::zeros((m, n));
-            let mut two = Array2::<f32>::zeros((m, n));
-            gemm(1.0, a.view(), b.t(), 0.0, one.view_mut());
-            with_threads(2, || gemm(1.0, a.view(), b.t(), 0.0, two.view_mut()));
-            assert!(one == two, "{m}×{k}×{n}");
+            for backend in [Backend::Gemm, Backend::Native] {
+                set_backend(backend);
+                let mut one = Array2::<f32>::zeros((m, n));
+                let mut two = Array2::<f32>::zeros((m, n));
+                gemm(1.0, a.view(), b.t(), 0.0, one.view_mut());
+                with_threads(2, || gemm(1.0, a.view(), b.t(), 0.0, two.view_mut()));
+                assert!(one == two, "{backend:?} {m}×{k}×{n}");
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod gemm;
 pub mod init;
 pub mod linear;
 pub mod loss;
+pub mod sgemm;
 pub mod team;
 
 pub use activation::Activation;
@@ -52,6 +53,14 @@ impl Workspace {
         let capacity = capacity.max(1);
         let outs: Vec<usize> = model.layers.iter().map(Linear::fan_out).collect();
         let hidden = outs.len().saturating_sub(1);
+        // size this thread's packing buffer for the layers' products (forward, weight and
+        // input gradients), so that the training step allocates nothing
+        for l in &model.layers {
+            let (i, o) = (l.fan_in(), l.fan_out());
+            sgemm::reserve(capacity, o, i);
+            sgemm::reserve(o, i, capacity);
+            sgemm::reserve(capacity, i, o);
+        }
         Workspace {
             capacity,
             z: outs.iter().map(|&o| Array2::zeros((capacity, o))).collect(),
