@@ -87,7 +87,7 @@ def main():
     with open(a.out, "a") as out:
         for r in range(a.rounds):
             for c in cfgs:
-                env = {k: v for k, v in os.environ.items() if k not in c["unset"]}
+                env = {k: v for k, v in os.environ.items() if k not in c.get("unset", ())}
                 started = time.time()
                 while (before := busy_over(0.5)) >= a.quiet and time.time() - started < a.wait:
                     pass

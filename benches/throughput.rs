@@ -34,14 +34,7 @@ fn time_fit(ds: &Dataset, sizes: &[usize], batch: usize, epochs: usize, seed: u6
     let splits = data::split(ds, 0.2, true, seed).expect("split");
     let mut rng = data::rng_for(seed, data::Stream::Init);
     let mut model = Mlp::new(sizes, Activation::Relu, InitScheme::Torch, &mut rng);
-    let adam = OptimConfig::Adam(AdamConfig {
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        decoupled: false,
-        amsgrad: false,
-    });
+    let adam = OptimConfig::Adam(AdamConfig::default());
     let _ = OptimizerKind::Adam;
     let mut opt = adam.build(&model);
     let mut batcher = Batcher::new(&splits.train, batch, true, seed);

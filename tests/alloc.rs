@@ -134,17 +134,7 @@ fn a_training_step_allocates_nothing_once_warm() {
             InitScheme::Torch,
             &mut rng,
         );
-        let mut optimizer = Optimizer::Adam(Adam::new(
-            &model,
-            AdamConfig {
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-8,
-                weight_decay: 0.0,
-                decoupled: false,
-                amsgrad: false,
-            },
-        ));
+        let mut optimizer = Optimizer::Adam(Adam::new(&model, AdamConfig::default()));
         let mut batcher = Batcher::new(&part, batch, true, 0);
         let mut ws = Workspace::new(&model, batch);
         let mut grads = Grads::zeros_like(&model);

@@ -399,14 +399,7 @@ fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
                 weight_decay: 0.0,
             })
         } else {
-            OptimConfig::Adam(AdamConfig {
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-8,
-                weight_decay: 0.0,
-                decoupled: false,
-                amsgrad: false,
-            })
+            OptimConfig::Adam(AdamConfig::default())
         };
         let mut optimizer = optim.build(&model);
         let mut batcher = Batcher::new(&splits.train, batch, true, seed).drop_last(range_test);

@@ -134,8 +134,7 @@ struct Sweep {
     losses: Vec<f64>,
     smooth: Vec<f64>,
     end: SweepEnd,
-    /// Wall-clock seconds of the sweep's training loop, and the rows it trained on.
-    seconds: f64,
+    /// The rows the sweep trained on.
     rows: usize,
 }
 
@@ -306,7 +305,6 @@ fn run_sweep(
         losses: rec.losses,
         smooth: rec.smooth,
         end,
-        seconds: outcome.seconds,
         rows: rec.rows,
     })
 }
@@ -531,16 +529,18 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     // a signal ends the sweep in progress; no further sweep or range is started
     let mut interrupted = false;
     let mut steps = sweep_cfg.steps;
-    // the training loops of every sweep, extensions included
+    // wall time and rows of the sweeps of every range, extensions included
     let (mut fit_seconds, mut fit_rows) = (0.0f64, 0usize);
     let analysis = loop {
         if !sweep_cfg.steps_given {
             steps = lr_finder::default_steps(min, max);
         }
+        let sweeps_started = Instant::now();
         let (sweeps, skipped) = run_sweeps(&bench, threads, min, max, steps)?;
+        // wall time: sweeps side by side overlap
+        fit_seconds += sweeps_started.elapsed().as_secs_f64();
         interrupted |= skipped;
         for sweep in &sweeps {
-            fit_seconds += sweep.seconds;
             fit_rows += sweep.rows;
             interrupted |= sweep.end == SweepEnd::Interrupted;
         }
@@ -1142,7 +1142,6 @@ pub fn suggest(args: SuggestArgs) -> anyhow::Result<()> {
                 losses: raw,
                 smooth,
                 end: SweepEnd::Completed,
-                seconds: 0.0,
                 rows: 0,
             }
         })

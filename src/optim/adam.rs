@@ -19,6 +19,20 @@ pub struct AdamConfig {
     pub amsgrad: bool,
 }
 
+/// PyTorch's defaults for `torch.optim.Adam`: betas (0.9, 0.999), eps 1e-8, no weight decay.
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+            amsgrad: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Adam {
     pub config: AdamConfig,
