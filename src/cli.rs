@@ -433,8 +433,9 @@ pub struct ComputeArgs {
     /// A product is split over threads only when its three sides are all at least 32 and it
     /// has at least 4M multiply-adds (e.g. batch ≥ 32 on a 784-256 layer); below that, moving
     /// the operands between cores costs more than the halved arithmetic saves (measured in
-    /// docs/performance.md). The results are the same bits for every thread count. `compare`
-    /// runs its runs side by side with one thread each unless --threads is given.
+    /// docs/performance.md). The results are the same bits for every thread count.
+    /// `find-lr --repeats` runs its sweeps side by side on up to N threads, one thread each;
+    /// `compare` runs its runs side by side with one thread each unless --threads is given.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub threads: Option<i64>,
 }
