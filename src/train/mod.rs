@@ -164,16 +164,15 @@ pub fn fit(
             }
             // the update is shared with the thread team only when the step's products were:
             // otherwise its tensors would move between cores for nothing (docs/performance.md)
-            let sizes = model.layers.iter().map(|l| (l.fan_in(), l.fan_out()));
-            if sizes
-                .clone()
-                .any(|(i, o)| crate::nn::gemm::splits(batch.rows, i, o))
-            {
-                optimizer.step(model, &grads, StepParams { lr, momentum });
+            let products_split = model
+                .layers
+                .iter()
+                .any(|l| crate::nn::gemm::splits(batch.rows, l.fan_in(), l.fan_out()));
+            let params = StepParams { lr, momentum };
+            if products_split {
+                optimizer.step(model, &grads, params);
             } else {
-                crate::nn::team::serial(|| {
-                    optimizer.step(model, &grads, StepParams { lr, momentum })
-                });
+                crate::nn::team::serial(|| optimizer.step(model, &grads, params));
             }
             sums.add(batch);
             let report = StepReport {
