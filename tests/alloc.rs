@@ -64,7 +64,6 @@ fn filled(rows: usize, cols: usize, seed: f32) -> Array2<f32> {
 fn native_gemm_allocates_nothing_once_warm() {
     let sizes = [784, 256, 128, 10];
     for batch in [32, 128, 512] {
-        // x [B×in], W [out×in], y [B×out] per layer
         // per layer: x [B×in], W [out×in], y [B×out], dW [out×in], dX [B×in]
         let mut layers: Vec<_> = sizes
             .windows(2)
