@@ -1,5 +1,11 @@
-//! Validated run configuration: clap's flag groups become typed, checked values once, and every
-//! check names its flag. Also expands `--config FILE.json` into flags (command-line flags win).
+//! The one bridge between the command line and the domain: clap's flag groups (and `--config
+//! FILE.json`, whose keys are long flag names) become one validated, typed [`RunSpec`] (data,
+//! model, optimizer, training length, schedule, output) — checked once, every check naming its
+//! flag. Commands work from a `RunSpec`, never from argv; they call each other with one.
+//!
+//! `--config` is folded into the one clap parse (`expand_config`): its keys are flag names by
+//! design (DESIGN.md §5), so the same parser and the same checks serve the file and the command
+//! line, and a flag given on the command line wins.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -8,12 +14,69 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::{Cli, DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs};
+use crate::cli::{
+    Cli, DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs, SnapshotEnsembleArgs, TrainArgs,
+};
 use crate::data::Task;
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
 use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
+use crate::schedule::ScheduleSpec;
 use crate::{input_bail, input_err};
+
+/// One training run, validated and typed: what `train` runs, what each `compare` arm × seed and
+/// each `snapshot-ensemble` run is. Built from flags once ([`RunSpec::from_train_args`]); other
+/// commands derive theirs by changing fields (a compare seed sets `run.seed`), never by writing
+/// and re-parsing a command line.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+    pub run: RunConfig,
+    /// The schedule as asked for; built against the run's length once the data is known.
+    pub schedule: ScheduleSpec,
+    pub output: OutputConfig,
+}
+
+impl RunSpec {
+    /// Check `train`'s flag groups (in the order data, model, optimizer, run, output) into a
+    /// spec; `command` names the default output folder `runs/<command>`.
+    pub fn from_train_args(a: &TrainArgs, command: &str) -> anyhow::Result<RunSpec> {
+        Ok(RunSpec {
+            data: DataConfig::from_args(&a.data)?,
+            model: ModelConfig::from_args(&a.model)?,
+            optim: OptimConfig::from_args(&a.optim)?,
+            run: RunConfig::from_args(&a.run)?,
+            schedule: a.schedule.spec(),
+            output: OutputConfig::from_args(&a.output, command),
+        })
+    }
+}
+
+/// A snapshot-ensemble run: the training run (its schedule defaults to `snapshot`) and what to
+/// ensemble and compare it with.
+#[derive(Debug, Clone)]
+pub struct SnapshotSpec {
+    pub run: RunSpec,
+    /// `--keep`: ensembles of the last 1 … m snapshots (`None`: all).
+    pub keep: Option<u64>,
+    /// `--baseline`: also train one model for the same steps under `baseline_schedule`.
+    pub baseline: bool,
+    /// `--baseline-schedule` (`None`: cosine).
+    pub baseline_schedule: Option<crate::schedule::ScheduleKind>,
+}
+
+impl SnapshotSpec {
+    pub fn from_args(a: &SnapshotEnsembleArgs) -> anyhow::Result<SnapshotSpec> {
+        Ok(SnapshotSpec {
+            run: RunSpec::from_train_args(&a.as_train_args(), "snapshot-ensemble")?,
+            keep: a.ensemble.keep,
+            baseline: a.ensemble.baseline,
+            baseline_schedule: a.ensemble.baseline_schedule,
+        })
+    }
+}
 
 /// Where the data comes from and how it is split.
 #[derive(Debug, Clone, Serialize)]

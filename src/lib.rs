@@ -39,11 +39,15 @@ pub fn argv() -> &'static [String] {
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => commands::train::run(args),
+        Command::Train(args) => {
+            commands::train::run(&config::RunSpec::from_train_args(&args, "train")?)
+        }
         Command::FindLr(args) => commands::find_lr::run(args),
         Command::Suggest(args) => commands::find_lr::suggest(args),
         Command::Schedule(args) => commands::schedule::run(args),
-        Command::SnapshotEnsemble(args) => commands::snapshot_ensemble::run(args),
+        Command::SnapshotEnsemble(args) => {
+            commands::snapshot_ensemble::run(&config::SnapshotSpec::from_args(&args)?)
+        }
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Compare(args) => commands::compare::run(args),

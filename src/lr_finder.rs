@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// How the LR rises from `--min` to `--max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SweepMode {
     /// Geometric steps: equal ratios, equal spacing on a log axis

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use lrtool::data::csv::{CsvOptions, parse_csv};
 use lrtool::data::{Dataset, Target, Task, split};
-use lrtool::schedule::{Anneal, ScheduleArgs, ScheduleKind, StepVariant};
+use lrtool::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant};
 use ndarray::Array2;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -57,7 +57,7 @@ fn run_strategy() -> impl Strategy<Value = Run> {
 
 /// Valid flags for `kind` on `run`: each of the family's flags either left at its default or set
 /// to a random value inside its documented range.
-fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
+fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleSpec> {
     use ScheduleKind as K;
     let lr = run.lr;
     let epochs = run.epochs;
@@ -77,15 +77,15 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
         w.map(|(f, start)| (((total - 1) as f64 * f) as u64, start))
             .filter(|(steps, _)| *steps > 0)
     });
-    let base = move || ScheduleArgs::defaults(kind);
-    let family: BoxedStrategy<ScheduleArgs> = match kind {
+    let base = move || ScheduleSpec::defaults(kind);
+    let family: BoxedStrategy<ScheduleSpec> = match kind {
         K::Constant => Just(base()).boxed(),
         K::Step => (
             proptest::option::of(fraction(true)),
             proptest::option::of(1u64..=epochs + 2),
             any::<bool>(),
         )
-            .prop_map(move |(gamma, every, keras)| ScheduleArgs {
+            .prop_map(move |(gamma, every, keras)| ScheduleSpec {
                 gamma,
                 step_every: every,
                 step_variant: Some(if keras {
@@ -100,17 +100,17 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
             proptest::option::of(fraction(true)),
             proptest::collection::btree_set(1u64..=epochs + 2, 1..5),
         )
-            .prop_map(move |(gamma, ms)| ScheduleArgs {
+            .prop_map(move |(gamma, ms)| ScheduleSpec {
                 gamma,
                 milestones: Some(ms.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
                 ..base()
             })
             .boxed(),
         K::Exponential => proptest::option::of(fraction(true))
-            .prop_map(move |gamma| ScheduleArgs { gamma, ..base() })
+            .prop_map(move |gamma| ScheduleSpec { gamma, ..base() })
             .boxed(),
         K::Cosine => min_lr
-            .prop_map(move |min_lr| ScheduleArgs { min_lr, ..base() })
+            .prop_map(move |min_lr| ScheduleSpec { min_lr, ..base() })
             .boxed(),
         K::Sgdr => (
             min_lr,
@@ -119,7 +119,7 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
             proptest::option::of(fraction(true)),
             proptest::option::of(fraction(true)),
         )
-            .prop_map(move |(min_lr, t0, t_mult, peak, floor)| ScheduleArgs {
+            .prop_map(move |(min_lr, t0, t_mult, peak, floor)| ScheduleSpec {
                 min_lr,
                 t0,
                 t_mult: t_mult.map(|m| m as f64),
@@ -135,7 +135,7 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
             proptest::option::of(fraction(true)),
             momentum,
         )
-            .prop_map(move |(min_lr, up, down, gamma, m)| ScheduleArgs {
+            .prop_map(move |(min_lr, up, down, gamma, m)| ScheduleSpec {
                 min_lr,
                 step_size: up,
                 step_size_down: down,
@@ -159,7 +159,7 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
             momentum,
         )
             .prop_map(
-                move |(three, pct, div, final_div, linear, m)| ScheduleArgs {
+                move |(three, pct, div, final_div, linear, m)| ScheduleSpec {
                     three_phase: three,
                     pct_start: Some(if three { pct * 0.5 } else { pct }),
                     div_factor: div,
@@ -173,7 +173,7 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
             )
             .boxed(),
         K::Snapshot => proptest::option::of(1u64..=total.clamp(1, 8))
-            .prop_map(move |cycles| ScheduleArgs { cycles, ..base() })
+            .prop_map(move |cycles| ScheduleSpec { cycles, ..base() })
             .boxed(),
     };
     (family, warmup)
@@ -187,7 +187,7 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleArgs> {
         .boxed()
 }
 
-fn kind_and_args() -> impl Strategy<Value = (Run, ScheduleArgs)> {
+fn kind_and_args() -> impl Strategy<Value = (Run, ScheduleSpec)> {
     (
         run_strategy(),
         proptest::sample::select(ScheduleKind::ALL.to_vec()),

@@ -15,14 +15,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, Parser};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Cli, Command, TrainArgs};
+use crate::cli::compare::{ARM_COMMANDS, COMPARISON_LEVEL, EXPERIMENT_KEYS, LIST_KEYS, Setting};
+use crate::cli::{Cli, Command, CompareArgs};
 use crate::commands::common::{json_text, print_stdout};
 use crate::commands::{snapshot_ensemble, train};
+use crate::config::{RunSpec, SnapshotSpec};
 use crate::data::Task;
 use crate::error::{is_input_error, is_interrupted};
 use crate::output::OutDir;
@@ -32,143 +33,6 @@ use crate::report::compare::{
 use crate::schedule::ScheduleKind;
 use crate::train::End;
 use crate::{input_bail, input_err};
-
-/// `lrtool compare`: train's flag groups (shared by every arm) and the comparison's own options.
-#[derive(Debug)]
-pub struct CompareArgs {
-    /// The shared flags as clap parsed them (the output group is the comparison's own).
-    pub train: TrainArgs,
-    pub compare: CompareOptions,
-    /// The train flags given on the command line, in the order clap lists them.
-    pub given: Vec<(String, Setting)>,
-    /// `--seed` was given on the command line (it then beats the experiment file's "seed").
-    pub seed_given: bool,
-}
-
-/// The comparison's own options.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Compare")]
-pub struct CompareOptions {
-    /// The arms, separated by `;`: `NAME:key=value,key=value`. NAME is a schedule (constant,
-    /// sgdr, …) or any name with `schedule=NAME` among the keys; keys are long flags of `train`
-    /// (`lr=0.01`, `min-lr=1e-3`, a switch alone: `nesterov`), or `command=snapshot-ensemble`
-    /// for an arm run as `lrtool snapshot-ensemble` (its flags then apply: `cycles=5`, …).
-    /// Replaces the arms of --config. Example: "constant:lr=0.01;triangular2:min-lr=0.001,lr=0.006;sgdr:t0=2,t-mult=2"
-    #[arg(long, value_name = "ARMS", allow_hyphen_values = true)]
-    pub arms: Option<String>,
-    /// Seeds per arm: a count N runs --seed, --seed+1, …, --seed+N−1; a list like 0,3,7 (or
-    /// `5,` for the one seed 5) runs those. Every arm runs every seed from the same initial
-    /// weights and data order [default: 3, or the config's "seeds"].
-    #[arg(long, value_name = "N|S1,S2,…")]
-    pub seeds: Option<String>,
-    /// Target validation accuracy (R² for regression): results report the epochs and steps
-    /// each run took to reach it, and report.md their ratio against the first arm.
-    #[arg(long, value_name = "ACC", conflicts_with = "target_loss")]
-    pub target_acc: Option<f64>,
-    /// Target validation loss, instead of --target-acc.
-    #[arg(long, value_name = "LOSS")]
-    pub target_loss: Option<f64>,
-    /// Runs at once, each on one thread [default: all cores]. Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<i64>,
-    /// Run only part I of N (0-based, I < N): the runs whose position in the (arm, seed) order
-    /// is I modulo N. Each part writes its own folder [default --out: runs/compare-shard-I-of-N];
-    /// `--merge` joins them.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
-    /// Join the folders of `--shard` runs (or any compare folders of one experiment) into one
-    /// report in --out, as one unsharded run would have written it. Takes no other flags but
-    /// --out, --force, --quiet, --json and a new --target-acc or --target-loss (to read the same
-    /// runs against another target).
-    #[arg(long, value_name = "DIR", num_args = 1..)]
-    pub merge: Vec<PathBuf>,
-}
-
-/// One flag's setting from a config file, `--arms` or the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
-    /// `--name=value`.
-    Value(String),
-    /// A switch given: `--name`.
-    On,
-    /// Drop an earlier setting (JSON null, or `switch=false`): the flag's default applies.
-    Off,
-}
-
-impl FromArgMatches for CompareArgs {
-    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(CompareArgs {
-            given: given_flags(m),
-            seed_given: m.value_source("seed") == Some(ValueSource::CommandLine),
-            train: TrainArgs::from_arg_matches(m)?,
-            compare: CompareOptions::from_arg_matches(m)?,
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        *self = CompareArgs::from_arg_matches(m)?;
-        Ok(())
-    }
-}
-
-impl Args for CompareArgs {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        CompareOptions::augment_args(TrainArgs::augment_args(cmd))
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        CompareArgs::augment_args(cmd)
-    }
-}
-
-/// Flags of `train` that belong to the whole comparison, not to an arm.
-const COMPARISON_LEVEL: [&str; 7] = [
-    "out",
-    "force",
-    "json",
-    "quiet",
-    "no-report",
-    "config",
-    "seed",
-];
-
-/// Keys of an experiment file besides train's flags.
-const EXPERIMENT_KEYS: [&str; 5] = ["arms", "seeds", "target-acc", "target-loss", "description"];
-
-/// Flags whose value is a comma-separated list (a config file may give a JSON list; in `--arms`
-/// the commas after such a key continue its value).
-const LIST_KEYS: [&str; 2] = ["hidden", "milestones"];
-
-/// The commands an arm may run.
-const ARM_COMMANDS: [&str; 2] = ["train", "snapshot-ensemble"];
-
-/// The train flags clap saw on the command line (not the comparison-level ones).
-fn given_flags(m: &ArgMatches) -> Vec<(String, Setting)> {
-    let cmd = TrainArgs::augment_args(clap::Command::new("train"));
-    let mut out = Vec::new();
-    for arg in cmd.get_arguments() {
-        let Some(long) = arg.get_long() else {
-            continue;
-        };
-        if COMPARISON_LEVEL.contains(&long) {
-            continue;
-        }
-        let id = arg.get_id().as_str();
-        if !matches!(m.try_contains_id(id), Ok(true))
-            || m.value_source(id) != Some(ValueSource::CommandLine)
-        {
-            continue;
-        }
-        if arg.get_action().takes_values() {
-            if let Some(v) = m.get_raw(id).and_then(|mut r| r.next_back()) {
-                out.push((long.to_string(), Setting::Value(v.to_string_lossy().into())));
-            }
-        } else {
-            out.push((long.to_string(), Setting::On));
-        }
-    }
-    out
-}
 
 /// Long flag names of a subcommand and whether each takes a value.
 struct FlagTable {
@@ -649,24 +513,46 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
 /// The planned arm: its info for the report and its effective flags.
 struct ArmPlan {
     info: ArmInfo,
-    flags: FlagSet,
+    /// The arm's run, parsed and validated once; each seed changes only the seed and the folder.
+    run: ArmRun,
 }
 
-/// The argv of one run: `lrtool COMMAND <flags> --seed=S --out=DIR --quiet`, and
-/// `--threads=1` unless the flags set it (the runs themselves run side by side, `--jobs`).
-fn run_argv(command: &str, flags: &FlagSet, seed: u64, out: &Path) -> Vec<OsString> {
+/// What one arm runs: a `train` or a `snapshot-ensemble` run, typed.
+#[derive(Debug, Clone)]
+enum ArmRun {
+    Train(RunSpec),
+    Snapshot(SnapshotSpec),
+}
+
+impl ArmRun {
+    fn run_spec(&mut self) -> &mut RunSpec {
+        match self {
+            ArmRun::Train(s) => s,
+            ArmRun::Snapshot(s) => &mut s.run,
+        }
+    }
+
+    /// The arm's run for `seed` into `dir`: quiet, no report.html of its own (the comparison's
+    /// covers the runs), one thread unless the arm's flags ask for more (runs go side by side).
+    fn for_seed(&self, seed: u64, dir: &Path, threads_given: bool) -> ArmRun {
+        let mut arm = self.clone();
+        let spec = arm.run_spec();
+        spec.run.seed = seed;
+        if !threads_given {
+            spec.run.threads = Some(1);
+        }
+        spec.output.out = dir.to_path_buf();
+        spec.output.quiet = true;
+        spec.output.json = false;
+        spec.output.report = false;
+        arm
+    }
+}
+
+/// The arm's flags as the command line of its command (parsed once, in [`plan_arm`]).
+fn arm_argv(command: &str, flags: &FlagSet) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["lrtool".into(), command.into()];
     argv.extend(flags.words().into_iter().map(OsString::from));
-    if !flags.has("threads") {
-        argv.push("--threads=1".into());
-    }
-    argv.push(format!("--seed={seed}").into());
-    let mut o = OsString::from("--out=");
-    o.push(out.as_os_str());
-    argv.push(o);
-    argv.push("--quiet".into());
-    // the comparison's report.html covers the runs
-    argv.push("--no-report".into());
     argv
 }
 
@@ -683,35 +569,32 @@ fn clap_line(e: &clap::Error) -> String {
         .join("; ")
 }
 
-/// Train's arguments for the parts of a snapshot-ensemble run that train also has.
-fn as_train_args(a: &snapshot_ensemble::SnapshotEnsembleArgs) -> TrainArgs {
-    TrainArgs {
-        data: a.data.clone(),
-        model: a.model.clone(),
-        optim: a.optim.clone(),
-        run: a.run.clone(),
-        schedule: a.schedule.clone(),
-        output: a.output.clone(),
-    }
-}
-
-/// Parse and validate one arm for `seed` (nothing is written): its info and dataset task.
+/// Parse and validate one arm for `seed` (nothing is written): its info, its typed run and the
+/// dataset's task. The arm's settings are flags of its command, so clap parses them here, once,
+/// exactly as `lrtool train <shared> <arm>` would, and every check of `train` applies.
 fn plan_arm(spec: &ArmSpec, flags: FlagSet, seed: u64) -> anyhow::Result<(ArmPlan, Task)> {
     let label = format!("arm \"{}\"", spec.name);
-    let argv = run_argv(&spec.command, &flags, seed, Path::new("unused"));
-    let cli = Cli::try_parse_from(argv).map_err(|e| input_err!("{label}: {}", clap_line(&e)))?;
-    let train_args = match cli.command {
-        Command::Train(a) => a,
-        Command::SnapshotEnsemble(a) => as_train_args(&a),
-        _ => return Err(anyhow!("{label}: not a training command")),
-    };
-    let planned = train::plan(&train_args).map_err(|e| {
+    let threads_given = flags.has("threads");
+    let cli = Cli::try_parse_from(arm_argv(&spec.command, &flags))
+        .map_err(|e| input_err!("{label}: {}", clap_line(&e)))?;
+    let labelled = |e: anyhow::Error| {
         if is_input_error(&e) {
             input_err!("{label}: {e:#}")
         } else {
             e.context(label.clone())
         }
-    })?;
+    };
+    let run = match cli.command {
+        Command::Train(a) => {
+            ArmRun::Train(RunSpec::from_train_args(&a, "train").map_err(labelled)?)
+        }
+        Command::SnapshotEnsemble(a) => {
+            ArmRun::Snapshot(SnapshotSpec::from_args(&a).map_err(labelled)?)
+        }
+        _ => return Err(anyhow!("{label}: not a training command")),
+    };
+    let mut run = run.for_seed(seed, Path::new("unused"), threads_given);
+    let planned = train::plan(run.run_spec()).map_err(labelled)?;
     let info = ArmInfo {
         name: spec.name.clone(),
         command: spec.command.clone(),
@@ -721,7 +604,7 @@ fn plan_arm(spec: &ArmSpec, flags: FlagSet, seed: u64) -> anyhow::Result<(ArmPla
         steps_per_epoch: planned.steps_per_epoch,
         epochs: planned.run_cfg.epochs,
     };
-    Ok((ArmPlan { info, flags }, planned.dataset.task()))
+    Ok((ArmPlan { info, run }, planned.dataset.task()))
 }
 
 /// How one run ended, seen from the comparison.
@@ -743,45 +626,29 @@ fn run_one(arm: &ArmPlan, seed: u64, dir: &Path) -> RunEnd {
         input: is_input_error(&e),
         message: format!("{e:#}"),
     };
-    let argv = run_argv(&arm.info.command, &arm.flags, seed, dir);
-    let cli = match Cli::try_parse_from(argv) {
-        Ok(c) => c,
-        Err(e) => {
-            return RunEnd::Failed {
-                message: clap_line(&e),
-                input: true,
-            };
-        }
+    let ended = |end: &End| match end {
+        End::NonFinite { .. } => RunEnd::Diverged,
+        End::Interrupted => RunEnd::Interrupted,
+        End::Completed | End::Stopped { .. } => RunEnd::Finished,
     };
-    match cli.command {
-        Command::Train(a) => match train::plan(&a).and_then(train::execute) {
-            Ok(t) => match t.outcome.end {
-                End::NonFinite { .. } => RunEnd::Diverged,
-                End::Interrupted => RunEnd::Interrupted,
-                End::Completed | End::Stopped { .. } => RunEnd::Finished,
-            },
+    // the seed and folder change; the thread count planned for the arm is kept
+    match arm.run.for_seed(seed, dir, true) {
+        ArmRun::Train(spec) => match train::plan(&spec).and_then(train::execute) {
+            Ok(t) => ended(&t.outcome.end),
             Err(e) => failed(e),
         },
-        Command::SnapshotEnsemble(a) => match snapshot_ensemble::run(a) {
-            Ok(()) => RunEnd::Finished,
-            Err(e) if is_interrupted(&e) => RunEnd::Interrupted,
-            Err(e) => {
-                // divergence is a result: the run wrote its summary saying so
-                let status = fs::read_to_string(dir.join("summary.json"))
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                    .and_then(|s| s["result"]["end"]["status"].as_str().map(String::from));
-                if status.as_deref() == Some("diverged") {
-                    RunEnd::Diverged
-                } else {
-                    failed(e)
-                }
+        ArmRun::Snapshot(spec) => {
+            match snapshot_ensemble::plan(&spec).and_then(snapshot_ensemble::execute) {
+                Ok(done) => match (&done.end, done.result()) {
+                    // divergence of the main run is a result; a failed baseline is the run's error
+                    (End::NonFinite { .. }, _) => RunEnd::Diverged,
+                    (_, Ok(())) => ended(&done.end),
+                    (_, Err(e)) if is_interrupted(&e) => RunEnd::Interrupted,
+                    (_, Err(e)) => failed(e),
+                },
+                Err(e) => failed(e),
             }
-        },
-        _ => RunEnd::Failed {
-            message: "not a training command".into(),
-            input: true,
-        },
+        }
     }
 }
 
@@ -809,7 +676,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     shared.apply_all(&args.given);
     {
         // the shared flags alone must parse as `train` does
-        let argv = run_argv("train", &shared, 0, Path::new("unused"));
+        let argv = arm_argv("train", &shared);
         if let Err(e) = Cli::try_parse_from(argv) {
             input_bail!("{config_label}{}", clap_line(&e));
         }
@@ -884,7 +751,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         let mut spec = spec.clone();
         let has_schedule = spec.settings.iter().any(|(k, _)| k == "schedule");
         if !has_schedule {
-            if ScheduleKind::from_str(&spec.name, false).is_ok() {
+            if ScheduleKind::from_name(&spec.name).is_some() {
                 spec.settings
                     .insert(0, ("schedule".into(), Setting::Value(spec.name.clone())));
             } else if spec.command == "train" && !shared_has_schedule {

@@ -5,60 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use crate::cli::DataArgs;
+use crate::cli::evaluate::{EvaluateArgs, SplitChoice};
 use crate::commands::common::{fmt_num, json_text, metric_name, print_stdout};
 use crate::config::DataConfig;
 use crate::data::{self, Dataset, Standardizer, Target, Task};
 use crate::ensemble::{self, Metrics, Predictions};
 use crate::input_bail;
 use crate::nn::{Activation, Mlp};
-
-#[derive(Debug, Args)]
-pub struct EvaluateArgs {
-    /// A weights file written by lrtool (model.safetensors, snapshots/snapshot-k.safetensors);
-    /// repeat the flag to evaluate several models and their ensemble. The activation and the
-    /// input standardisation come from the file's metadata.
-    #[arg(long = "model", value_name = "FILE", required = true)]
-    pub models: Vec<PathBuf>,
-    #[command(flatten)]
-    pub data: DataArgs,
-    /// Rows to evaluate: val (the validation split), train (the training split), or all rows in
-    /// dataset order. The split is drawn again exactly as in training when --seed, --val-split
-    /// and --no-shuffle are those of the training run.
-    #[arg(long, value_enum, default_value_t = SplitChoice::Val)]
-    pub split: SplitChoice,
-    /// The training run's --seed: it draws the split (and a synthetic dataset's samples).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Print the result as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Which rows `evaluate` scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SplitChoice {
-    /// The validation split.
-    Val,
-    /// The training split.
-    Train,
-    /// Every row, in dataset order.
-    All,
-}
-
-impl SplitChoice {
-    fn name(self) -> &'static str {
-        match self {
-            SplitChoice::Val => "val",
-            SplitChoice::Train => "train",
-            SplitChoice::All => "all",
-        }
-    }
-}
 
 /// A model read from a weights file, with what its metadata says about its inputs and outputs.
 #[derive(Debug, Clone)]

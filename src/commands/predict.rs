@@ -3,31 +3,13 @@
 //! (regression: `row,predicted`).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use clap::Args;
-
+use crate::cli::PredictArgs;
 use crate::commands::common::print_stdout;
 use crate::commands::evaluate::load_models;
 use crate::data::Task;
 use crate::ensemble::{self, Predictions};
 use crate::input_bail;
-
-#[derive(Debug, Args)]
-pub struct PredictArgs {
-    /// A weights file written by lrtool; repeat the flag to predict with the ensemble of several
-    /// (their probabilities averaged). Each model's stored standardisation is applied to the input.
-    #[arg(long = "model", value_name = "FILE", required = true)]
-    pub models: Vec<PathBuf>,
-    /// CSV file (optionally gzipped) with a header row holding the model's feature columns by
-    /// name, in any order; other columns, such as the target, are ignored.
-    #[arg(long, value_name = "FILE.csv")]
-    pub input: PathBuf,
-    /// Write the predictions to this file instead of stdout: `row` (0-based data row of the
-    /// input), `predicted` (the class name, or the value), and one `p_<class>` column per class.
-    #[arg(long, value_name = "OUT.csv")]
-    pub output: Option<PathBuf>,
-}
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let models = load_models(&args.models)?;

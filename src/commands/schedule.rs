@@ -3,14 +3,12 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
-
+use crate::cli::schedule::{Format, ScheduleCmdArgs};
 use crate::commands::common::print_stdout;
 use crate::input_bail;
 use crate::report::plot::{Panel, Scale, Series, render_svg};
-use crate::schedule::{Schedule, ScheduleArgs, args::list_text};
+use crate::schedule::{Schedule, spec::list_text};
 
 /// Longest schedule `lrtool schedule` prints.
 const MAX_STEPS: u64 = 1_000_000_000;
@@ -21,40 +19,6 @@ const PLOT_ALL_UP_TO: u64 = 6_000;
 const PLOT_BUCKETS: u64 = 3_000;
 /// More cycle ends than this are not drawn (they would fill the plot).
 const MAX_CYCLE_MARKS: usize = 150;
-
-#[derive(Debug, Args)]
-pub struct ScheduleCmdArgs {
-    /// List every schedule family with its flags, defaults and formula, then exit.
-    #[arg(long)]
-    pub list: bool,
-    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch).
-    #[arg(long, value_name = "N", required_unless_present = "list")]
-    pub steps: Option<u64>,
-    /// Steps per epoch, to convert the epoch-based flags the way `train` does
-    /// (`train` uses ceil(training rows / batch size)).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub steps_per_epoch: u64,
-    /// Learning rate: the starting LR, or the peak of triangular, triangular2, exp-range and one-cycle.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Output on stdout: CSV `step,lr[,momentum]`, or JSON (the schedule's parameters and a row
-    /// per step with `cycle_end`) [default: csv; with --plot, nothing is printed unless --format
-    /// is given].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Draw the LR (and the momentum, when it cycles) against the step into this SVG file, with
-    /// epoch ticks and cycle ends marked.
-    #[arg(long, value_name = "FILE.svg")]
-    pub plot: Option<PathBuf>,
-    #[command(flatten)]
-    pub schedule: ScheduleArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Csv,
-    Json,
-}
 
 pub fn run(args: ScheduleCmdArgs) -> anyhow::Result<()> {
     if args.list {
@@ -70,7 +34,7 @@ pub fn run(args: ScheduleCmdArgs) -> anyhow::Result<()> {
     if spe == 0 || spe > MAX_STEPS {
         input_bail!("--steps-per-epoch {spe}: must be from 1 to {MAX_STEPS}");
     }
-    let schedule = args.schedule.build(args.lr, spe as usize, steps)?;
+    let schedule = args.schedule.spec().build(args.lr, spe as usize, steps)?;
     if let Some(path) = &args.plot {
         let svg = plot_svg(&schedule, steps, spe)?;
         crate::output::write_atomic(path, svg.as_bytes())?;

@@ -6,12 +6,12 @@
 use std::time::Instant;
 
 use anyhow::bail;
-use clap::Args;
 use serde_json::{Value, json};
 
-use crate::cli::{DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs};
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
-use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
+use crate::config::{
+    DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig, RunSpec, SnapshotSpec,
+};
 use crate::data::{Batcher, Task};
 use crate::ensemble::{self, Metrics};
 use crate::input_bail;
@@ -21,49 +21,11 @@ use crate::observers::{
 };
 use crate::output::OutDir;
 use crate::report::plot::{Panel, Scale, Series, render_svg};
-use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
 /// Most snapshots one run may take (each is a file, and the last `--keep` stay in memory).
 pub const MAX_SNAPSHOTS: usize = 1000;
-
-#[derive(Debug, Args)]
-#[command(mut_arg("schedule", |a| a.default_value("snapshot")))]
-pub struct SnapshotEnsembleArgs {
-    #[command(flatten)]
-    pub data: DataArgs,
-    #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub optim: OptimArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub ensemble: EnsembleArgs,
-    #[command(flatten)]
-    pub schedule: ScheduleArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-/// What to ensemble and what to compare it with.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Ensemble")]
-pub struct EnsembleArgs {
-    /// Report the ensembles of the last 1, 2, … m snapshots, up to this m (at most the number of
-    /// snapshots) [default: all snapshots].
-    #[arg(long, value_name = "m")]
-    pub keep: Option<u64>,
-    /// Also train a single model for the same number of steps from the same seed (the same
-    /// initial weights and data order) under --baseline-schedule, and report it beside the
-    /// ensembles: "free" measured against an equal training budget.
-    #[arg(long)]
-    pub baseline: bool,
-    /// The baseline's schedule, with its default flags and the same --lr [default: cosine, from
-    /// --lr to 0 over the whole run].
-    #[arg(long, value_enum, value_name = "NAME")]
-    pub baseline_schedule: Option<ScheduleKind>,
-}
 
 /// The validated ensemble settings, for summary.json.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -80,14 +42,68 @@ struct BaselineRun {
     metrics: Option<Metrics>,
 }
 
-pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
+/// `lrtool snapshot-ensemble`: [`plan`], [`execute`], print the report, and make a diverged or
+/// interrupted run (or baseline) an error (exit code 1 or 130).
+pub fn run(spec: &SnapshotSpec) -> anyhow::Result<()> {
+    let done = execute(plan(spec)?)?;
+    if !done.report.is_empty() {
+        print_stdout(&done.report)?;
+    }
+    done.result()
+}
+
+/// A snapshot-ensemble run validated and ready: data loaded and split, model, schedule, the
+/// snapshot count and the baseline's schedule built. Nothing has been written yet.
+pub struct Planned {
+    started: Instant,
+    data_cfg: DataConfig,
+    model_cfg: ModelConfig,
+    optim_cfg: OptimConfig,
+    run_cfg: RunConfig,
+    out_cfg: OutputConfig,
+    dataset: crate::data::Dataset,
+    splits: crate::data::Splits,
+    model: crate::nn::Mlp,
+    batcher_seed: u64,
+    steps_per_epoch: usize,
+    total_steps: u64,
+    schedule: Schedule,
+    snapshots: usize,
+    keep: usize,
+    baseline_schedule: Option<Schedule>,
+}
+
+/// What a snapshot-ensemble run did: how the main run and the baseline ended, where the files
+/// went, and the report `run` prints (empty with --quiet or --json).
+pub struct Ensembled {
+    /// How the main run ended.
+    pub end: End,
+    /// How the baseline ended, when there was one.
+    pub baseline_end: Option<End>,
+    pub out: std::path::PathBuf,
+    pub report: String,
+    steps: u64,
+    epochs_completed: usize,
+    epochs: usize,
+    snapshots: usize,
+    steps_per_epoch: usize,
+    files: Vec<&'static str>,
+    baseline_steps: u64,
+}
+
+/// Validate `spec` against the data and build everything the run needs; every input error
+/// surfaces here, before any file is written.
+pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
     let started = Instant::now();
-    let data_cfg = DataConfig::from_args(&args.data)?;
-    let model_cfg = ModelConfig::from_args(&args.model)?;
-    let optim_cfg = OptimConfig::from_args(&args.optim)?;
-    let run_cfg = RunConfig::from_args(&args.run)?;
-    let out_cfg = OutputConfig::from_args(&args.output, "snapshot-ensemble");
-    if args.ensemble.baseline_schedule.is_some() && !args.ensemble.baseline {
+    let RunSpec {
+        data: data_cfg,
+        model: model_cfg,
+        optim: optim_cfg,
+        run: run_cfg,
+        schedule: schedule_spec,
+        output: out_cfg,
+    } = spec.run.clone();
+    if spec.baseline_schedule.is_some() && !spec.baseline {
         input_bail!("--baseline-schedule needs --baseline");
     }
     if data_cfg.val_split == 0.0 {
@@ -99,21 +115,17 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
     let common::Prepared {
         dataset,
         splits,
-        mut model,
+        model,
     } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
-    let task = dataset.task();
-    let classify = task == Task::Classify;
-    let mut batcher = Batcher::new(
+    let steps_per_epoch = Batcher::new(
         &splits.train,
         run_cfg.batch_size,
         data_cfg.shuffle,
         run_cfg.seed,
-    );
-    let steps_per_epoch = batcher.steps_per_epoch();
+    )
+    .steps_per_epoch();
     let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
-    let schedule = args
-        .schedule
-        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    let schedule = schedule_spec.build(run_cfg.lr, steps_per_epoch, total_steps)?;
     let snapshots = count_cycle_ends(&schedule, total_steps);
     let what = match &schedule {
         Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),
@@ -135,7 +147,7 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
             schedule.name()
         );
     }
-    let keep = match args.ensemble.keep {
+    let keep = match spec.keep {
         None => snapshots,
         Some(0) => input_bail!("--keep 0: must be at least 1"),
         Some(k) if k > snapshots as u64 => {
@@ -143,17 +155,14 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
         }
         Some(k) => k as usize,
     };
-    let baseline_schedule = if args.ensemble.baseline {
-        let kind = args
-            .ensemble
-            .baseline_schedule
-            .unwrap_or(ScheduleKind::Cosine);
+    let baseline_schedule = if spec.baseline {
+        let kind = spec.baseline_schedule.unwrap_or(ScheduleKind::Cosine);
         if kind == ScheduleKind::Multistep {
             input_bail!(
                 "--baseline-schedule multistep: needs --milestones, which the baseline does not take; choose cosine, step, exponential, one-cycle, …"
             );
         }
-        let built = ScheduleArgs::defaults(kind)
+        let built = ScheduleSpec::defaults(kind)
             .build(run_cfg.lr, steps_per_epoch, total_steps)
             .map_err(|e| {
                 crate::input_err!(
@@ -165,7 +174,55 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    Ok(Planned {
+        started,
+        batcher_seed: run_cfg.seed,
+        data_cfg,
+        model_cfg,
+        optim_cfg,
+        run_cfg,
+        out_cfg,
+        dataset,
+        splits,
+        model,
+        steps_per_epoch,
+        total_steps,
+        schedule,
+        snapshots,
+        keep,
+        baseline_schedule,
+    })
+}
 
+/// Train as planned, take the snapshots, evaluate them and their ensembles (and the baseline),
+/// and write the output folder.
+pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
+    let Planned {
+        started,
+        data_cfg,
+        model_cfg,
+        optim_cfg,
+        run_cfg,
+        out_cfg,
+        dataset,
+        splits,
+        mut model,
+        batcher_seed,
+        steps_per_epoch,
+        total_steps,
+        schedule,
+        snapshots,
+        keep,
+        baseline_schedule,
+    } = planned;
+    let task = dataset.task();
+    let classify = task == Task::Classify;
+    let mut batcher = Batcher::new(
+        &splits.train,
+        run_cfg.batch_size,
+        data_cfg.shuffle,
+        batcher_seed,
+    );
     crate::interrupt::install();
     let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "snapshot-ensemble")?;
     let initial = model.clone();
@@ -407,8 +464,9 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
         crate::report::html::write(&mut out)?;
     }
 
+    let mut report = String::new();
     if out_cfg.json {
-        print_stdout(&json_text(&summary))?;
+        report = json_text(&summary);
     } else if !out_cfg.quiet {
         let mut text = format!(
             "lrtool snapshot-ensemble: {}, {}, {} epochs × {} steps\nschedule {}\n",
@@ -489,44 +547,60 @@ pub fn run(args: SnapshotEnsembleArgs) -> anyhow::Result<()> {
             files.join(", "),
             started.elapsed().as_secs_f64(),
         ));
-        print_stdout(&text)?;
+        report = text;
     }
-    if interrupted {
-        return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-            "interrupted after {} steps ({} of {} epochs complete, {} snapshots); kept in {}: {}",
-            outcome.steps,
-            outcome.epochs.len(),
-            run_cfg.epochs,
-            records.len(),
-            out.path().display(),
-            files.join(", ")
-        ))));
-    }
-    if let End::NonFinite { step, lr, loss } = outcome.end {
-        bail!(
-            "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}) after {} snapshots; the logs and snapshots in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
-            step as usize / steps_per_epoch + 1,
-            records.len(),
-            out.path().display()
-        );
-    }
-    if let Some(b) = &baseline {
-        match b.outcome.end {
-            End::NonFinite { step, lr, loss } => bail!(
+    Ok(Ensembled {
+        end: outcome.end.clone(),
+        baseline_end: baseline.as_ref().map(|b| b.outcome.end.clone()),
+        out: out.path().to_path_buf(),
+        report,
+        steps: outcome.steps,
+        epochs_completed: outcome.epochs.len(),
+        epochs: run_cfg.epochs,
+        snapshots: records.len(),
+        steps_per_epoch,
+        files,
+        baseline_steps: baseline.as_ref().map_or(0, |b| b.outcome.steps),
+    })
+}
+
+impl Ensembled {
+    /// The run as a result: an interrupted or diverged run (or baseline) is an error naming what
+    /// was kept.
+    pub fn result(&self) -> anyhow::Result<()> {
+        let out = &self.out;
+        if self.end == End::Interrupted {
+            return Err(anyhow::Error::new(crate::error::Interrupted(format!(
+                "interrupted after {} steps ({} of {} epochs complete, {} snapshots); kept in {}: {}",
+                self.steps,
+                self.epochs_completed,
+                self.epochs,
+                self.snapshots,
+                out.display(),
+                self.files.join(", ")
+            ))));
+        }
+        if let End::NonFinite { step, lr, loss } = self.end {
+            bail!(
+                "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}) after {} snapshots; the logs and snapshots in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
+                step as usize / self.steps_per_epoch + 1,
+                self.snapshots,
+                out.display()
+            );
+        }
+        match self.baseline_end {
+            Some(End::NonFinite { step, lr, loss }) => bail!(
                 "the baseline diverged: its loss became {loss} at step {step} (lr {lr}); the snapshot results in {} are complete. Try a lower --lr or another --baseline-schedule",
-                out.path().display()
+                out.display()
             ),
-            End::Interrupted => {
-                return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-                    "interrupted during the baseline after {} steps; the snapshot results in {} are complete",
-                    b.outcome.steps,
-                    out.path().display()
-                ))));
-            }
-            _ => {}
+            Some(End::Interrupted) => Err(anyhow::Error::new(crate::error::Interrupted(format!(
+                "interrupted during the baseline after {} steps; the snapshot results in {} are complete",
+                self.baseline_steps,
+                out.display()
+            )))),
+            _ => Ok(()),
         }
     }
-    Ok(())
 }
 
 /// Whole epochs as integers, fractions with two decimals.

@@ -6,9 +6,8 @@ use std::time::Instant;
 use anyhow::bail;
 use serde_json::{Value, json};
 
-use crate::cli::TrainArgs;
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
-use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig};
+use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig, RunSpec};
 use crate::data::{Batcher, Dataset, Splits};
 use crate::nn::{self, Mlp};
 use crate::observers::{CsvLog, EpochColumns, Progress};
@@ -18,8 +17,8 @@ use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
 /// `lrtool train`: [`plan`], [`execute`], print the report, and make a diverged or interrupted
 /// run an error (exit code 1 or 130).
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let trained = execute(plan(&args)?)?;
+pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
+    let trained = execute(plan(spec)?)?;
     let Trained {
         outcome,
         out,
@@ -29,9 +28,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         summary,
         report,
     } = trained;
-    if args.output.json {
+    if spec.output.json {
         print_stdout(&json_text(&summary))?;
-    } else if !args.output.quiet {
+    } else if !spec.output.quiet {
         print_stdout(&report)?;
     }
     if outcome.end == End::Interrupted {
@@ -96,15 +95,18 @@ pub struct Trained {
     pub report: String,
 }
 
-/// Validate `args`, load the data and build the model and the schedule; every input error
-/// surfaces here, before any file is written.
-pub fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
+/// Load the data and build the model and the schedule of `spec`; every input error surfaces
+/// here, before any file is written.
+pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
     let started = Instant::now();
-    let data_cfg = DataConfig::from_args(&args.data)?;
-    let model_cfg = ModelConfig::from_args(&args.model)?;
-    let optim_cfg = OptimConfig::from_args(&args.optim)?;
-    let run_cfg = RunConfig::from_args(&args.run)?;
-    let out_cfg = OutputConfig::from_args(&args.output, "train");
+    let RunSpec {
+        data: data_cfg,
+        model: model_cfg,
+        optim: optim_cfg,
+        run: run_cfg,
+        schedule: schedule_spec,
+        output: out_cfg,
+    } = spec.clone();
 
     let common::Prepared {
         dataset,
@@ -119,9 +121,7 @@ pub fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
     )
     .steps_per_epoch();
     let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
-    let schedule = args
-        .schedule
-        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    let schedule = schedule_spec.build(run_cfg.lr, steps_per_epoch, total_steps)?;
     Ok(Planned {
         started,
         data_cfg,

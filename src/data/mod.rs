@@ -12,7 +12,7 @@ use ndarray::Array2;
 use serde::Serialize;
 
 /// Classification (softmax cross-entropy) or regression (mean squared error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Classification: integer class labels, softmax cross-entropy.

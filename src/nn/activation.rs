@@ -10,7 +10,7 @@ use serde::Serialize;
 pub const LEAKY_SLOPE: f32 = 0.01;
 
 /// The non-linearity between hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Activation {
     /// max(0, z)

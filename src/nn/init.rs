@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Activation;
 
 /// How a layer's weights and biases are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InitScheme {
     /// PyTorch's nn.Linear default: W and b ~ U(±1/√fan_in)

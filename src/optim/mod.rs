@@ -12,7 +12,7 @@ use crate::nn::{Grads, Mlp};
 use serde::Serialize;
 
 /// Which optimizer to build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// SGD with optional momentum, dampening, Nesterov and L2 weight decay

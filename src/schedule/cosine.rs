@@ -41,7 +41,7 @@ pub(crate) fn anneal(hi: f64, lo: f64, t_cur: f64, t_i: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::schedule::test_util::check;
-    use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+    use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
     //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn matches_pytorch_over_the_run() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Cosine);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Cosine);
         a.min_lr = Some(0.001);
         let s = a.build(0.1, 1, 100).unwrap();
         check("CosineAnnealingLR", |t| s.lr(t), &COSINE_ANNEALING_LR);
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn default_floor_is_zero() {
-        let s = ScheduleArgs::defaults(ScheduleKind::Cosine)
+        let s = ScheduleSpec::defaults(ScheduleKind::Cosine)
             .build(0.1, 1, 100)
             .unwrap();
         // research notes §8 row 40: T_max 100, step 25 → 0.0853553390593

@@ -100,7 +100,7 @@ impl Cyclic {
 mod tests {
     use super::*;
     use crate::schedule::test_util::{check_lr_momentum as check, close};
-    use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+    use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
     //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001, momentum=0.9)
@@ -144,7 +144,7 @@ mod tests {
     ];
 
     fn build(kind: ScheduleKind, up: u64, down: Option<u64>, gamma: Option<f64>) -> Schedule {
-        let mut a = ScheduleArgs::defaults(kind);
+        let mut a = ScheduleSpec::defaults(kind);
         a.min_lr = Some(0.001);
         a.step_size = Some(up);
         a.step_size_down = down;
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn momentum_off_and_far_steps() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Triangular2);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Triangular2);
         a.no_cycle_momentum = true;
         let s = a.build(0.01, 3, 100).unwrap();
         assert_eq!(s.momentum(5), None);

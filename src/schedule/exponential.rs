@@ -26,7 +26,7 @@ impl Exponential {
 #[cfg(test)]
 mod tests {
     use crate::schedule::test_util::check;
-    use crate::schedule::{ScheduleArgs, ScheduleKind};
+    use crate::schedule::{ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python), 1 step per epoch:
     //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
@@ -42,7 +42,7 @@ mod tests {
 
     #[test]
     fn matches_pytorch_per_epoch_and_holds_within_an_epoch() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Exponential);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Exponential);
         a.gamma = Some(0.95);
         let s = a.build(0.1, 1, 100).unwrap();
         check("ExponentialLR", |t| s.lr(t), &EXPONENTIAL_LR);
@@ -55,7 +55,7 @@ mod tests {
             );
         }
         // the default gamma is 0.95
-        let d = ScheduleArgs::defaults(ScheduleKind::Exponential)
+        let d = ScheduleSpec::defaults(ScheduleKind::Exponential)
             .build(0.1, 1, 100)
             .unwrap();
         assert_eq!(d, s);

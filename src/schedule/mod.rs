@@ -3,7 +3,7 @@
 //! A schedule has no hidden counter: `lr(step)`, `momentum(step)` and `is_cycle_end(step)` can be
 //! printed, plotted and tested without training anything. Every family lives in its own file with
 //! its formula, its PyTorch reference, its deliberate differences and its golden-value tests;
-//! `args.rs` turns the command-line flags into a validated `Schedule`.
+//! `spec.rs` turns the settings a run asked for (`ScheduleSpec`) into a validated `Schedule`.
 //!
 //! Conventions (DESIGN.md §3): steps are 0-based, "the LR at step t" is the rate used by the t-th
 //! optimizer update; epoch-based parameters are converted to steps with the run's steps per epoch
@@ -15,26 +15,28 @@
 //! file with a data struct and its `lr`/`momentum`/`is_cycle_end`, a variant here, an arm in each
 //! `match` below.
 
-pub mod args;
 pub mod constant;
 pub mod cosine;
 pub mod cyclic;
 pub mod exponential;
+pub mod kind;
 pub mod one_cycle;
 pub mod sgdr;
 pub mod snapshot;
+pub mod spec;
 pub mod step;
 pub mod warmup;
 
 use serde::Serialize;
 
-pub use args::{ScheduleArgs, ScheduleKind};
 pub use cosine::Cosine;
 pub use cyclic::{Cyclic, CyclicMode};
 pub use exponential::Exponential;
+pub use kind::ScheduleKind;
 pub use one_cycle::{Anneal, OneCycle};
 pub use sgdr::Sgdr;
 pub use snapshot::SnapshotCosine;
+pub use spec::ScheduleSpec;
 pub use step::{MultiStep, StepDecay, StepVariant};
 pub use warmup::Warmup;
 
@@ -409,8 +411,8 @@ mod tests {
     }
 
     /// Random flags for one family, as a user would give them (only flags the family uses).
-    fn random_args(rng: &mut ChaCha8Rng, kind: ScheduleKind, lr: f64) -> ScheduleArgs {
-        let mut a = ScheduleArgs::defaults(kind);
+    fn random_args(rng: &mut ChaCha8Rng, kind: ScheduleKind, lr: f64) -> ScheduleSpec {
+        let mut a = ScheduleSpec::defaults(kind);
         let maybe = |rng: &mut ChaCha8Rng| rng.random_bool(0.6);
         let gamma = |rng: &mut ChaCha8Rng| {
             if rng.random_bool(0.2) {
@@ -526,7 +528,7 @@ mod tests {
         a
     }
 
-    fn random_momentum(rng: &mut ChaCha8Rng, a: &mut ScheduleArgs) {
+    fn random_momentum(rng: &mut ChaCha8Rng, a: &mut ScheduleSpec) {
         if rng.random_bool(0.2) {
             a.no_cycle_momentum = true;
         } else if rng.random_bool(0.5) {
@@ -577,7 +579,7 @@ mod tests {
     #[test]
     fn starting_points() {
         let start = |kind, lr| {
-            ScheduleArgs::defaults(kind)
+            ScheduleSpec::defaults(kind)
                 .build(lr, 3, 300)
                 .unwrap()
                 .lr(0)

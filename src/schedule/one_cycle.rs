@@ -24,7 +24,7 @@ use serde::Serialize;
 use super::{MomentumRange, within};
 
 /// How each phase moves between its end points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Anneal {
     /// Half a cosine (PyTorch anneal_strategy='cos').
@@ -162,7 +162,7 @@ impl OneCycle {
 mod tests {
     use super::*;
     use crate::schedule::test_util::check_lr_momentum as check;
-    use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+    use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
     //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
@@ -202,7 +202,7 @@ mod tests {
     ];
 
     fn build(anneal: Option<Anneal>, three_phase: bool) -> Schedule {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::OneCycle);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::OneCycle);
         a.anneal = anneal;
         a.three_phase = three_phase;
         a.build(0.1, 1, 100).unwrap()

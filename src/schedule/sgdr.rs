@@ -106,7 +106,7 @@ impl Sgdr {
 mod tests {
     use super::*;
     use crate::schedule::test_util::{check, close};
-    use crate::schedule::{ScheduleArgs, ScheduleKind};
+    use crate::schedule::{ScheduleKind, ScheduleSpec};
 
     fn sgdr(t0: u64, t_mult: u64, spe: u64) -> Sgdr {
         Sgdr {
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn t0_10_t_mult_2_with_7_steps_per_epoch_matches_pytorch() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Sgdr);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Sgdr);
         a.t0 = Some(10);
         a.t_mult = Some(2.0);
         let s = a.build(0.1, 7, 1050).unwrap();
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn t_mult_1_matches_pytorch() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Sgdr);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Sgdr);
         a.min_lr = Some(0.001);
         let s = a.build(0.05, 1, 100).unwrap(); // default t0 10, t-mult 1
         check("CAWR(10, 1)", |t| s.lr(t), &CAWR_10_1);

@@ -80,7 +80,7 @@ pub fn cycles_in(total: u64, cycle_len: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::schedule::test_util::{check, close};
-    use crate::schedule::{Schedule, ScheduleArgs, ScheduleKind};
+    use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 
     fn snapshot(lr: f64, cycles: u64, total: u64) -> SnapshotCosine {
         SnapshotCosine::new(lr, cycles, total).expect("valid")
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn built_from_flags_and_bounded_for_any_step() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Snapshot);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Snapshot);
         a.cycles = Some(4);
         let s = a.build(0.2, 10, 400).unwrap();
         let Schedule::SnapshotCosine(ref inner) = s else {
@@ -208,7 +208,7 @@ mod tests {
             let _ = s.is_cycle_end(t);
         }
         // the default is 5 cycles
-        let d = ScheduleArgs::defaults(ScheduleKind::Snapshot)
+        let d = ScheduleSpec::defaults(ScheduleKind::Snapshot)
             .build(0.1, 1, 50)
             .unwrap();
         assert!(matches!(
@@ -221,14 +221,14 @@ mod tests {
             (6, 10, "--cycles 6"),
             (11, 10, "--cycles 11"),
         ] {
-            let mut a = ScheduleArgs::defaults(ScheduleKind::Snapshot);
+            let mut a = ScheduleSpec::defaults(ScheduleKind::Snapshot);
             a.cycles = Some(cycles);
             let err = a.build(0.1, 1, total).unwrap_err();
             assert!(crate::error::is_input_error(&err));
             assert!(err.to_string().starts_with(want), "{err}");
         }
         // --cycles belongs to snapshot only
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Sgdr);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Sgdr);
         a.cycles = Some(3);
         let err = a.build(0.1, 1, 100).unwrap_err().to_string();
         assert!(

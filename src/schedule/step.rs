@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::pow_u64;
 
 /// When the first drop of `step` happens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepVariant {
     /// PyTorch StepLR: lr·gamma^⌊epoch/k⌋, first drop at epoch k.
@@ -83,7 +83,7 @@ impl MultiStep {
 mod tests {
     use super::*;
     use crate::schedule::test_util::check;
-    use crate::schedule::{ScheduleArgs, ScheduleKind};
+    use crate::schedule::{ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python), per epoch (1 step per epoch):
     //   import torch; from torch.optim import SGD, lr_scheduler as L
@@ -107,8 +107,8 @@ mod tests {
         (99, 0.0005000000000000001),
     ];
 
-    fn step_args(gamma: f64, every: u64, variant: Option<StepVariant>) -> ScheduleArgs {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Step);
+    fn step_args(gamma: f64, every: u64, variant: Option<StepVariant>) -> ScheduleSpec {
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Step);
         a.gamma = Some(gamma);
         a.step_every = Some(every);
         a.step_variant = variant;
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn multistep_matches_pytorch() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Multistep);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Multistep);
         a.milestones = Some("30,80".into());
         let s = a.build(0.05, 1, 100).unwrap();
         check("MultiStepLR", |t| s.lr(t), &MULTI_STEP_LR);

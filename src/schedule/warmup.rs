@@ -53,7 +53,7 @@ impl Warmup {
 mod tests {
     use super::*;
     use crate::schedule::test_util::check;
-    use crate::schedule::{ScheduleArgs, ScheduleKind};
+    use crate::schedule::{ScheduleKind, ScheduleSpec};
 
     // Golden values from real PyTorch 2.15 (/tmp/pt/bin/python):
     //   o = SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn warmup_then_cosine_matches_sequential_lr() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Cosine);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Cosine);
         a.warmup_steps = Some(5);
         a.warmup_start_factor = Some(0.1);
         let s = a.build(0.1, 1, 100).unwrap();
@@ -107,7 +107,7 @@ mod tests {
     fn warmup_epochs_then_step_matches_sequential_lr() {
         // default start factor 1/3 (PyTorch LinearLR's); 2 steps per epoch, warm-up 2 epochs,
         // StepLR every 3 "epochs" → compare at 1 step per epoch with --warmup-steps 4
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Step);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Step);
         a.warmup_steps = Some(4);
         a.step_every = Some(3);
         a.gamma = Some(0.5);
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn ramps_to_the_main_schedules_first_lr() {
-        let mut a = ScheduleArgs::defaults(ScheduleKind::Triangular);
+        let mut a = ScheduleSpec::defaults(ScheduleKind::Triangular);
         a.min_lr = Some(0.01);
         a.step_size = Some(10);
         a.warmup_steps = Some(4);

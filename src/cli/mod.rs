@@ -1,13 +1,36 @@
-//! The command line (clap derive). Flag groups are shared by flattening, so every training
-//! command accepts the same data, model, optimizer and output flags.
+//! The command line: every clap definition, value enum and help text, and the only place (with
+//! `config.rs`, the commands and `lib.rs`) that names clap. One file per flag group; flag groups
+//! are shared by flattening, so every training command accepts the same data, model, optimizer
+//! and output flags. The domain types the flags choose among (optimizer, activation, schedule
+//! family, …) get their clap `ValueEnum` here (`values.rs`), not in the domain.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::data::Task;
-use crate::nn::{Activation, InitScheme};
-use crate::optim::OptimizerKind;
+pub mod bench;
+pub mod compare;
+pub mod data;
+pub mod ensemble;
+pub mod evaluate;
+pub mod model;
+pub mod optimizer;
+pub mod output;
+pub mod schedule;
+pub mod sweep;
+pub mod training;
+pub mod values;
+
+pub use compare::CompareArgs;
+pub use data::DataArgs;
+pub use ensemble::{EnsembleArgs, SnapshotEnsembleArgs};
+pub use evaluate::{EvaluateArgs, PredictArgs};
+pub use model::ModelArgs;
+pub use optimizer::OptimArgs;
+pub use output::OutputArgs;
+pub use schedule::{ScheduleArgs, ScheduleCmdArgs};
+pub use sweep::{FindLrArgs, SweepArgs};
+pub use training::{ComputeArgs, RunArgs, TrainArgs};
 
 /// Train small neural networks and run learning-rate experiments.
 #[derive(Debug, Parser)]
@@ -86,7 +109,7 @@ pub enum Command {
     ///
     /// Example: lrtool schedule --schedule sgdr --t0 10 --t-mult 2 --steps 700 --steps-per-epoch 7 --plot sgdr.svg
     #[command(allow_negative_numbers = true)]
-    Schedule(crate::commands::schedule::ScheduleCmdArgs),
+    Schedule(ScheduleCmdArgs),
     /// Snapshot ensemble ("train 1, get M for free"): train under a cyclic cosine that restarts
     /// --cycles times, save the weights at the end of every cycle (snapshots/snapshot-k), and
     /// report each snapshot and the ensembles of the last m (uniform average of probabilities)
@@ -107,7 +130,7 @@ pub enum Command {
     /// so the table answers whether the ensemble helps on this data. Example:
     /// lrtool snapshot-ensemble --dataset digits --optimizer sgd --momentum 0.9 --lr 0.1 --epochs 50 --cycles 5 --baseline
     #[command(name = "snapshot-ensemble", allow_negative_numbers = true)]
-    SnapshotEnsemble(crate::commands::snapshot_ensemble::SnapshotEnsembleArgs),
+    SnapshotEnsemble(SnapshotEnsembleArgs),
     /// Loss and accuracy (R²) of saved models on a dataset split, each alone and, given several
     /// --model flags, their ensemble (uniform average of probabilities). With the training run's
     /// --seed, --val-split and --no-shuffle, --split val is exactly that run's validation split.
@@ -122,7 +145,7 @@ pub enum Command {
     /// default --seed and --val-split as the run); the ensemble's row is the last.
     ///
     /// Example: lrtool evaluate --model runs/snapshot-ensemble/snapshots/snapshot-4.safetensors --model runs/snapshot-ensemble/snapshots/snapshot-5.safetensors --dataset digits
-    Evaluate(crate::commands::evaluate::EvaluateArgs),
+    Evaluate(EvaluateArgs),
     /// Predict the rows of a CSV file with a saved model or the ensemble of several: CSV
     /// `row,predicted,p_<class>…` (regression: `row,predicted`) on stdout or into --output.
     ///
@@ -136,7 +159,7 @@ pub enum Command {
     /// `row,predicted,p_setosa,p_versicolor,p_virginica` and one line per row of flowers.csv.
     ///
     /// Example: lrtool predict --model runs/train/model.safetensors --input new.csv --output predictions.csv
-    Predict(crate::commands::predict::PredictArgs),
+    Predict(PredictArgs),
     /// Compare learning-rate schedules (or any flags) side by side: named arms × seeds, every arm
     /// of a seed from the same initial weights and data order, run in parallel; writes
     /// results.csv, report.md, summary.json and overlay plots. --shard I/N runs a part,
@@ -144,7 +167,7 @@ pub enum Command {
     ///
     /// Example: lrtool compare --dataset digits --optimizer sgd --momentum 0.9 --epochs 10 --arms "constant:lr=0.01;triangular2:min-lr=0.001,lr=0.006;sgdr:lr=0.05,t0=1,t-mult=2" --seeds 3 --target-acc 0.95
     #[command(allow_negative_numbers = true)]
-    Compare(crate::commands::compare::CompareArgs),
+    Compare(CompareArgs),
     /// List the built-in and synthetic datasets with their shapes and tasks.
     ///
     /// Built-in datasets are embedded in the binary (iris, wine, breast-cancer, digits,
@@ -166,7 +189,7 @@ pub enum Command {
     /// Worked example: `lrtool bench w2 --batch 512 --threads 2 --repeat 3` prints three lines
     /// with samples_per_s, gflops_per_s (3× convention), gflops_per_s_exact and test_acc;
     /// `lrtool bench w1` trains digits 64-128-64-10 for 30 epochs.
-    Bench(crate::commands::bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// Write report.html for a run folder of train, find-lr, snapshot-ensemble or compare: one
     /// self-contained page (inline SVG plots, no network, no JavaScript) with the command, the
     /// dataset and model, the plots, the tables of results and suggestions, and next commands.
@@ -203,7 +226,15 @@ pub struct ReportArgs {
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
-    pub shell: crate::commands::completions::Shell,
+    pub shell: Shell,
+}
+
+/// The shells `lrtool completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -212,79 +243,6 @@ pub struct ManArgs {
     /// printing lrtool.1 on stdout.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct TrainArgs {
-    #[command(flatten)]
-    pub data: DataArgs,
-    #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub optim: OptimArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub schedule: crate::schedule::ScheduleArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct FindLrArgs {
-    #[command(flatten)]
-    pub data: DataArgs,
-    #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub optim: OptimArgs,
-    #[command(flatten)]
-    pub sweep: SweepArgs,
-    #[command(flatten)]
-    pub compute: ComputeArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-/// The range test's sweep.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Sweep")]
-pub struct SweepArgs {
-    /// Learning rate at the first step.
-    #[arg(long, default_value_t = 1e-6)]
-    pub min: f64,
-    /// Learning rate at the last step.
-    #[arg(long, default_value_t = 1.0)]
-    pub max: f64,
-    /// How the LR rises: exp (equal ratios) or linear.
-    #[arg(long, value_enum, default_value_t = crate::lr_finder::SweepMode::Exp)]
-    pub mode: crate::lr_finder::SweepMode,
-    /// Number of mini-batches in the sweep [default: 15 per decade of the range, at least 50].
-    #[arg(long)]
-    pub steps: Option<i64>,
-    /// Smoothing factor β of the bias-corrected moving average of the loss (0 = raw loss).
-    #[arg(long, default_value_t = 0.98)]
-    pub smooth: f64,
-    /// Stop when the smoothed loss exceeds this many times the best so far.
-    #[arg(long, default_value_t = 4.0)]
-    pub diverge: f64,
-    /// Sweep the whole range even after the loss diverges (a non-finite loss still ends it).
-    #[arg(long)]
-    pub no_stop: bool,
-    /// Rows per mini-batch (the suggestions hold for this batch size).
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: i64,
-    /// Seed for the split, the initialisation and the data order (repeats use seed, seed+1, … for
-    /// initialisation and data order; the split stays the one of --seed).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Run this many sweeps with different seeds (initialisation and data order) and report the
-    /// median curve and the spread of every suggestion.
-    #[arg(long, default_value_t = 1)]
-    pub repeats: i64,
-    /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
-    #[arg(long)]
-    pub auto_extend: bool,
 }
 
 #[derive(Debug, Args)]
@@ -313,168 +271,6 @@ pub struct DatasetsArgs {
     /// Print the list as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Where the data comes from and how it is split.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Data")]
-pub struct DataArgs {
-    /// A built-in dataset (iris, wine, breast-cancer, digits, mnist-10k), a synthetic one (moons,
-    /// circles, spirals, xor, blobs, sine), a CSV file (.csv or .csv.gz), or IDX images with --labels.
-    #[arg(long, default_value = "digits", value_name = "NAME|FILE")]
-    pub dataset: String,
-    /// IDX label file matching the IDX images given as --dataset (optionally gzipped).
-    #[arg(long, value_name = "FILE")]
-    pub labels: Option<PathBuf>,
-    /// CSV column to predict [default: the last column].
-    #[arg(long, value_name = "COLUMN")]
-    pub target: Option<String>,
-    /// Classification or regression for a CSV file [default: guessed from the target column].
-    #[arg(long, value_enum)]
-    pub task: Option<Task>,
-    /// Number of samples of a synthetic dataset [default: 1000].
-    #[arg(long)]
-    pub samples: Option<usize>,
-    /// Noise level of a synthetic dataset [default: the generator's own, see `lrtool datasets`].
-    #[arg(long)]
-    pub noise: Option<f64>,
-    /// Fraction of the rows held out for validation (0 = none).
-    #[arg(long, default_value_t = 0.2)]
-    pub val_split: f64,
-    /// Keep file order: the last --val-split of the rows is validation, batches come in order.
-    #[arg(long)]
-    pub no_shuffle: bool,
-}
-
-/// The network.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Model")]
-pub struct ModelArgs {
-    /// Hidden layer widths, comma-separated; "" or 0 for a linear model.
-    #[arg(
-        long,
-        default_value = "128,64",
-        value_name = "W1,W2,…",
-        allow_hyphen_values = true
-    )]
-    pub hidden: String,
-    /// Activation between layers.
-    #[arg(long, value_enum, default_value_t = Activation::Relu)]
-    pub activation: Activation,
-    /// Weight initialisation: torch = PyTorch's nn.Linear default.
-    #[arg(long, value_enum, default_value_t = InitScheme::Torch)]
-    pub init_scheme: InitScheme,
-    /// Start from the weights in this safetensors file (as written to model.safetensors).
-    #[arg(long, value_name = "FILE")]
-    pub init: Option<PathBuf>,
-}
-
-/// The optimizer (PyTorch's update rules and defaults).
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Optimizer")]
-pub struct OptimArgs {
-    /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    pub optimizer: OptimizerKind,
-    /// SGD momentum [default: 0].
-    #[arg(long)]
-    pub momentum: Option<f64>,
-    /// SGD dampening [default: 0].
-    #[arg(long)]
-    pub dampening: Option<f64>,
-    /// SGD Nesterov momentum (needs --momentum > 0 and no dampening).
-    #[arg(long)]
-    pub nesterov: bool,
-    /// Weight decay [default: 0 for sgd and adam (L2 added to the gradient), 0.01 for adamw (decoupled)].
-    #[arg(long)]
-    pub weight_decay: Option<f64>,
-    /// Adam/AdamW β1 [default: 0.9].
-    #[arg(long)]
-    pub beta1: Option<f64>,
-    /// Adam/AdamW β2 [default: 0.999].
-    #[arg(long)]
-    pub beta2: Option<f64>,
-    /// Adam/AdamW ε, added to √v̂ [default: 1e-8].
-    #[arg(long)]
-    pub eps: Option<f64>,
-    /// Adam/AdamW AMSGrad variant.
-    #[arg(long)]
-    pub amsgrad: bool,
-}
-
-/// Length and pace of training.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Training")]
-pub struct RunArgs {
-    /// Passes over the training split.
-    #[arg(long, default_value_t = 30)]
-    pub epochs: i64,
-    /// Rows per mini-batch (the last, smaller batch of an epoch is kept).
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: i64,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Seed for the split, the initialisation and the data order.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    #[command(flatten)]
-    pub compute: ComputeArgs,
-}
-
-/// How many cores a run may use.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Compute")]
-pub struct ComputeArgs {
-    /// Most threads one run may use for its matrix products and optimizer updates
-    /// [default: every core when the batch and a layer are large enough for a second thread to
-    /// pay, else 1].
-    ///
-    /// A product is split over threads only when its three sides are all at least 32 and it
-    /// has at least 4M multiply-adds (e.g. batch ≥ 32 on a 784-256 layer); below that, moving
-    /// the operands between cores costs more than the halved arithmetic saves (measured in
-    /// docs/performance.md). The results are the same bits for every thread count.
-    /// `find-lr --repeats` runs its sweeps side by side on up to N threads, one thread each;
-    /// `compare` runs its runs side by side with one thread each unless --threads is given.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub threads: Option<i64>,
-}
-
-impl ComputeArgs {
-    /// The checked `--threads` value (`None`: choose from the model and batch size).
-    pub fn requested(&self) -> anyhow::Result<Option<usize>> {
-        match self.threads {
-            None => Ok(None),
-            Some(n) if (1..=1024).contains(&n) => Ok(Some(n as usize)),
-            Some(n) => crate::input_bail!("--threads {n}: must be a whole number from 1 to 1024"),
-        }
-    }
-}
-
-/// Where results go and how much is said.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Output")]
-pub struct OutputArgs {
-    /// Output folder [default: runs/<command>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Write into a folder that holds files lrtool did not write (they are left alone).
-    #[arg(long)]
-    pub force: bool,
-    /// Print the summary as JSON on stdout (and nothing else there).
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar and no report on stdout; errors still go to stderr.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Do not write report.html (the one-page HTML report of the run; `lrtool report DIR`
-    /// writes it later).
-    #[arg(long)]
-    pub no_report: bool,
-    /// Read flags from a JSON object whose keys are long flag names ({"batch-size": 64});
-    /// flags given on the command line win.
-    #[arg(long, value_name = "FILE.json")]
-    pub config: Option<PathBuf>,
 }
 
 #[cfg(test)]

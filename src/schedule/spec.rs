@@ -1,192 +1,92 @@
-//! The schedule flags shared by `lrtool train` and `lrtool schedule` (`ScheduleArgs`), their
+//! The schedule flags shared by `lrtool train` and `lrtool schedule` (`ScheduleSpec`), their
 //! validation, and the conversion into a `Schedule` for a run of known length.
 //!
 //! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
 //! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
 
-use serde::Serialize;
-
 use super::{
-    Anneal, Cosine, Cyclic, Exponential, MomentumRange, MultiStep, OneCycle, Schedule, Sgdr,
-    SnapshotCosine, StepDecay, StepVariant, Warmup,
+    Anneal, Cosine, Cyclic, Exponential, MomentumRange, MultiStep, OneCycle, Schedule,
+    ScheduleKind, Sgdr, SnapshotCosine, StepDecay, StepVariant, Warmup,
 };
 use crate::{input_bail, input_err};
 
-/// The schedule families, as named by `--schedule`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum ScheduleKind {
-    /// Fixed LR.
-    Constant,
-    /// Multiply by --gamma every --step-every epochs (PyTorch StepLR).
-    Step,
-    /// Multiply by --gamma at each of --milestones (PyTorch MultiStepLR).
-    Multistep,
-    /// Multiply by --gamma every epoch (PyTorch ExponentialLR).
-    Exponential,
-    /// Cosine from --lr to --min-lr over the run (PyTorch CosineAnnealingLR).
-    Cosine,
-    /// Cosine with warm restarts (PyTorch CosineAnnealingWarmRestarts).
-    Sgdr,
-    /// Smith's triangle between --min-lr and --lr (PyTorch CyclicLR).
-    Triangular,
-    /// Triangle whose amplitude halves every cycle.
-    Triangular2,
-    /// Triangle whose amplitude shrinks by --gamma every step.
-    ExpRange,
-    /// Smith's 1cycle (PyTorch OneCycleLR).
-    OneCycle,
-    /// Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).
-    Snapshot,
-}
-
-impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 11] = [
-        ScheduleKind::Constant,
-        ScheduleKind::Step,
-        ScheduleKind::Multistep,
-        ScheduleKind::Exponential,
-        ScheduleKind::Cosine,
-        ScheduleKind::Sgdr,
-        ScheduleKind::Triangular,
-        ScheduleKind::Triangular2,
-        ScheduleKind::ExpRange,
-        ScheduleKind::OneCycle,
-        ScheduleKind::Snapshot,
-    ];
-
-    /// The name given to `--schedule`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ScheduleKind::Constant => "constant",
-            ScheduleKind::Step => "step",
-            ScheduleKind::Multistep => "multistep",
-            ScheduleKind::Exponential => "exponential",
-            ScheduleKind::Cosine => "cosine",
-            ScheduleKind::Sgdr => "sgdr",
-            ScheduleKind::Triangular => "triangular",
-            ScheduleKind::Triangular2 => "triangular2",
-            ScheduleKind::ExpRange => "exp-range",
-            ScheduleKind::OneCycle => "one-cycle",
-            ScheduleKind::Snapshot => "snapshot",
-        }
-    }
-
-    /// True for the cyclical families (triangular, triangular2, exp-range).
-    pub fn is_cyclical(self) -> bool {
-        matches!(
-            self,
-            ScheduleKind::Triangular | ScheduleKind::Triangular2 | ScheduleKind::ExpRange
-        )
-    }
-
-    /// True for the families that cycle momentum (on by default, `--no-cycle-momentum` turns it off).
-    pub fn cycles_momentum(self) -> bool {
-        self.is_cyclical() || self == ScheduleKind::OneCycle
-    }
-}
-
-/// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
-#[derive(Debug, Clone, clap::Args)]
-#[command(next_help_heading = "Schedule")]
-pub struct ScheduleArgs {
+/// A schedule as the user asked for it: the family and every schedule setting given (`None`:
+/// the family's default). `build` validates it against the run's length and makes the
+/// [`Schedule`]. The command line fills it from `--schedule` and its flags (`crate::cli`), so
+/// every field is named after its flag, and errors name the flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleSpec {
     /// Learning-rate schedule; `lrtool schedule --list` shows each with its flags and formula.
     /// --lr is the starting LR, or the peak for triangular, triangular2, exp-range and one-cycle.
-    #[arg(long, value_enum, default_value_t = ScheduleKind::Constant, value_name = "NAME")]
     pub schedule: ScheduleKind,
 
     /// step, multistep, exponential, exp-range: the decay factor, in (0, 1] [default: 0.1 for
     /// step and multistep (PyTorch's), 0.95 for exponential, 1 for exp-range (PyTorch's)].
-    #[arg(long)]
     pub gamma: Option<f64>,
     /// step: epochs between two drops [default: 10].
-    #[arg(long, value_name = "EPOCHS")]
     pub step_every: Option<u64>,
     /// step: pytorch = first drop after --step-every epochs (StepLR); keras = one epoch earlier,
     /// lr·gamma^floor((1+epoch)/k) as in the widely copied Keras step decay [default: pytorch].
-    #[arg(long, value_enum, value_name = "VARIANT")]
     pub step_variant: Option<StepVariant>,
     /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
-    #[arg(long, value_name = "E1,E2,…")]
     pub milestones: Option<String>,
 
     /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
     /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
-    #[arg(long, value_name = "LR")]
     pub min_lr: Option<f64>,
     /// sgdr: length of the first cycle in epochs [default: 10].
-    #[arg(long, value_name = "EPOCHS")]
     pub t0: Option<u64>,
     /// sgdr: each cycle is this many times longer than the one before, a whole number ≥ 1
     /// [default: 1].
-    #[arg(long, value_name = "N")]
     pub t_mult: Option<f64>,
     /// sgdr: multiply the restart peak by this after each cycle, in (0, 1] [default: 1].
-    #[arg(long, value_name = "FACTOR")]
     pub peak_decay: Option<f64>,
     /// sgdr: multiply the floor (--min-lr) by this after each cycle, in (0, 1]; a peak that
     /// decays below the floor stops there [default: 1].
-    #[arg(long, value_name = "FACTOR")]
     pub floor_decay: Option<f64>,
 
     /// triangular, triangular2, exp-range: steps in the rising half of a cycle [default: 4
     /// epochs' worth, the middle of Smith's 2–8 epochs advice].
-    #[arg(long, value_name = "STEPS")]
     pub step_size: Option<u64>,
     /// triangular, triangular2, exp-range: the rising half in epochs, instead of --step-size.
-    #[arg(long, value_name = "EPOCHS")]
     pub step_size_epochs: Option<u64>,
     /// triangular, triangular2, exp-range: the falling half, in the unit of the rising half
     /// (steps, or epochs with --step-size-epochs) [default: as long as the rising half].
-    #[arg(long, value_name = "N")]
     pub step_size_down: Option<u64>,
 
     /// one-cycle: fraction of the run spent raising the LR, in (0, 1) [default: 0.3].
-    #[arg(long, value_name = "FRACTION")]
     pub pct_start: Option<f64>,
     /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
-    #[arg(long, value_name = "FACTOR")]
     pub div_factor: Option<f64>,
     /// one-cycle: end at --lr / (div-factor · final-div-factor), at least 1 [default: 1e4].
-    #[arg(long, value_name = "FACTOR")]
     pub final_div_factor: Option<f64>,
     /// one-cycle: shape of each phase [default: cos].
-    #[arg(long, value_enum, value_name = "SHAPE")]
     pub anneal: Option<Anneal>,
     /// one-cycle: Smith's original three phases (up, down to the start, then down to the end)
     /// instead of two.
-    #[arg(long)]
     pub three_phase: bool,
 
     /// snapshot: number of cycles M; each lasts ⌈N/M⌉ steps and ends in a snapshot
     /// (snapshot-ensemble) [default: 5].
-    #[arg(long, value_name = "M")]
     pub cycles: Option<u64>,
 
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
     /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
-    #[arg(long, overrides_with = "no_cycle_momentum")]
     pub cycle_momentum: bool,
     /// Do not cycle momentum: the optimizer keeps its own --momentum or --beta1.
-    #[arg(long, overrides_with = "cycle_momentum")]
     pub no_cycle_momentum: bool,
     /// Momentum where the LR peaks [default: 0.8 for the cyclical ones, 0.85 for one-cycle].
-    #[arg(long, value_name = "M")]
     pub base_momentum: Option<f64>,
     /// Momentum where the LR is lowest [default: 0.9 for the cyclical ones, 0.95 for one-cycle].
-    #[arg(long, value_name = "M")]
     pub max_momentum: Option<f64>,
 
     /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
     /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
-    #[arg(long, value_name = "STEPS")]
     pub warmup_steps: Option<u64>,
     /// Any schedule: the warm-up length in epochs, instead of --warmup-steps.
-    #[arg(long, value_name = "EPOCHS")]
     pub warmup_epochs: Option<u64>,
     /// The warm-up starts at this fraction of the schedule's first LR and rises linearly to it
     /// (PyTorch LinearLR), in (0, 1] [default: 1/3, PyTorch's].
-    #[arg(long, value_name = "FACTOR")]
     pub warmup_start_factor: Option<f64>,
 }
 
@@ -316,10 +216,10 @@ const CYCLES_MOMENTUM: &[ScheduleKind] = &[
 const ONE_CYCLE: &[ScheduleKind] = &[ScheduleKind::OneCycle];
 const SGDR: &[ScheduleKind] = &[ScheduleKind::Sgdr];
 
-impl ScheduleArgs {
+impl ScheduleSpec {
     /// The flags as if only `--schedule kind` was given.
-    pub fn defaults(kind: ScheduleKind) -> ScheduleArgs {
-        ScheduleArgs {
+    pub fn defaults(kind: ScheduleKind) -> ScheduleSpec {
+        ScheduleSpec {
             schedule: kind,
             gamma: None,
             step_every: None,
@@ -773,7 +673,7 @@ mod tests {
     use super::*;
     use crate::error::is_input_error;
 
-    fn err(a: &ScheduleArgs, lr: f64, spe: usize, total: u64) -> String {
+    fn err(a: &ScheduleSpec, lr: f64, spe: usize, total: u64) -> String {
         let e = a.build(lr, spe, total).unwrap_err();
         assert!(is_input_error(&e), "{e:#} should be an input error");
         let text = format!("{e:#}");
@@ -781,8 +681,8 @@ mod tests {
         text
     }
 
-    fn with(kind: ScheduleKind, f: impl FnOnce(&mut ScheduleArgs)) -> ScheduleArgs {
-        let mut a = ScheduleArgs::defaults(kind);
+    fn with(kind: ScheduleKind, f: impl FnOnce(&mut ScheduleSpec)) -> ScheduleSpec {
+        let mut a = ScheduleSpec::defaults(kind);
         f(&mut a);
         a
     }
@@ -790,7 +690,7 @@ mod tests {
     #[test]
     fn bad_flags_are_input_errors_naming_the_flag() {
         use ScheduleKind as K;
-        let cases: Vec<(ScheduleArgs, &str)> = vec![
+        let cases: Vec<(ScheduleSpec, &str)> = vec![
             (
                 with(K::Cosine, |a| a.min_lr = Some(0.5)),
                 "--min-lr 0.5: must not be above --lr",
@@ -942,7 +842,7 @@ mod tests {
             let text = err(&args, 0.1, 10, 100);
             assert!(text.contains(want), "{text:?} should contain {want:?}");
         }
-        let text = err(&ScheduleArgs::defaults(K::Cosine), f64::NAN, 1, 10);
+        let text = err(&ScheduleSpec::defaults(K::Cosine), f64::NAN, 1, 10);
         assert!(text.contains("--lr NaN"), "{text}");
     }
 
@@ -952,7 +852,7 @@ mod tests {
             if kind == ScheduleKind::Multistep {
                 continue;
             }
-            let s = ScheduleArgs::defaults(kind).build(0.01, 5, 500).unwrap();
+            let s = ScheduleSpec::defaults(kind).build(0.01, 5, 500).unwrap();
             assert_eq!(s.name(), kind.name());
             assert_eq!(s.momentum(0).is_some(), kind.cycles_momentum());
         }
@@ -967,11 +867,11 @@ mod tests {
 
     #[test]
     fn step_sizes_in_epochs_and_steps() {
-        let get = |a: &ScheduleArgs| match a.build(0.1, 7, 1000).unwrap() {
+        let get = |a: &ScheduleSpec| match a.build(0.1, 7, 1000).unwrap() {
             Schedule::Triangular(c) => (c.step_size_up, c.step_size_down),
             other => panic!("{other:?}"),
         };
-        let a = ScheduleArgs::defaults(ScheduleKind::Triangular);
+        let a = ScheduleSpec::defaults(ScheduleKind::Triangular);
         assert_eq!(get(&a), (28, 28)); // 4 epochs × 7
         assert_eq!(
             get(&with(ScheduleKind::Triangular, |a| a.step_size = Some(5))),

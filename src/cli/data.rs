@@ -1,0 +1,39 @@
+//! Data flags (`--dataset`, `--labels`, `--target`, `--task`, …): where the data comes from and
+//! how it is split.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::data::Task;
+
+/// Where the data comes from and how it is split.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Data")]
+pub struct DataArgs {
+    /// A built-in dataset (iris, wine, breast-cancer, digits, mnist-10k), a synthetic one (moons,
+    /// circles, spirals, xor, blobs, sine), a CSV file (.csv or .csv.gz), or IDX images with --labels.
+    #[arg(long, default_value = "digits", value_name = "NAME|FILE")]
+    pub dataset: String,
+    /// IDX label file matching the IDX images given as --dataset (optionally gzipped).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// CSV column to predict [default: the last column].
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// Classification or regression for a CSV file [default: guessed from the target column].
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
+    /// Number of samples of a synthetic dataset [default: 1000].
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Noise level of a synthetic dataset [default: the generator's own, see `lrtool datasets`].
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// Fraction of the rows held out for validation (0 = none).
+    #[arg(long, default_value_t = 0.2)]
+    pub val_split: f64,
+    /// Keep file order: the last --val-split of the rows is validation, batches come in order.
+    #[arg(long)]
+    pub no_shuffle: bool,
+}

@@ -1,0 +1,181 @@
+//! The schedule flags shared by `train`, `snapshot-ensemble`, `compare` arms and `lrtool schedule`
+//! (`ScheduleArgs`), and `lrtool schedule`'s own options. The flags become a plain
+//! [`ScheduleSpec`]; the schedule module validates it and builds the schedule.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant};
+
+/// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Schedule")]
+pub struct ScheduleArgs {
+    /// Learning-rate schedule; `lrtool schedule --list` shows each with its flags and formula.
+    /// --lr is the starting LR, or the peak for triangular, triangular2, exp-range and one-cycle.
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Constant, value_name = "NAME")]
+    pub schedule: ScheduleKind,
+
+    /// step, multistep, exponential, exp-range: the decay factor, in (0, 1] [default: 0.1 for
+    /// step and multistep (PyTorch's), 0.95 for exponential, 1 for exp-range (PyTorch's)].
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// step: epochs between two drops [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub step_every: Option<u64>,
+    /// step: pytorch = first drop after --step-every epochs (StepLR); keras = one epoch earlier,
+    /// lr·gamma^floor((1+epoch)/k) as in the widely copied Keras step decay [default: pytorch].
+    #[arg(long, value_enum, value_name = "VARIANT")]
+    pub step_variant: Option<StepVariant>,
+    /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
+    #[arg(long, value_name = "E1,E2,…")]
+    pub milestones: Option<String>,
+
+    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
+    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    #[arg(long, value_name = "LR")]
+    pub min_lr: Option<f64>,
+    /// sgdr: length of the first cycle in epochs [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub t0: Option<u64>,
+    /// sgdr: each cycle is this many times longer than the one before, a whole number ≥ 1
+    /// [default: 1].
+    #[arg(long, value_name = "N")]
+    pub t_mult: Option<f64>,
+    /// sgdr: multiply the restart peak by this after each cycle, in (0, 1] [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub peak_decay: Option<f64>,
+    /// sgdr: multiply the floor (--min-lr) by this after each cycle, in (0, 1]; a peak that
+    /// decays below the floor stops there [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub floor_decay: Option<f64>,
+
+    /// triangular, triangular2, exp-range: steps in the rising half of a cycle [default: 4
+    /// epochs' worth, the middle of Smith's 2–8 epochs advice].
+    #[arg(long, value_name = "STEPS")]
+    pub step_size: Option<u64>,
+    /// triangular, triangular2, exp-range: the rising half in epochs, instead of --step-size.
+    #[arg(long, value_name = "EPOCHS")]
+    pub step_size_epochs: Option<u64>,
+    /// triangular, triangular2, exp-range: the falling half, in the unit of the rising half
+    /// (steps, or epochs with --step-size-epochs) [default: as long as the rising half].
+    #[arg(long, value_name = "N")]
+    pub step_size_down: Option<u64>,
+
+    /// one-cycle: fraction of the run spent raising the LR, in (0, 1) [default: 0.3].
+    #[arg(long, value_name = "FRACTION")]
+    pub pct_start: Option<f64>,
+    /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
+    #[arg(long, value_name = "FACTOR")]
+    pub div_factor: Option<f64>,
+    /// one-cycle: end at --lr / (div-factor · final-div-factor), at least 1 [default: 1e4].
+    #[arg(long, value_name = "FACTOR")]
+    pub final_div_factor: Option<f64>,
+    /// one-cycle: shape of each phase [default: cos].
+    #[arg(long, value_enum, value_name = "SHAPE")]
+    pub anneal: Option<Anneal>,
+    /// one-cycle: Smith's original three phases (up, down to the start, then down to the end)
+    /// instead of two.
+    #[arg(long)]
+    pub three_phase: bool,
+
+    /// snapshot: number of cycles M; each lasts ⌈N/M⌉ steps and ends in a snapshot
+    /// (snapshot-ensemble) [default: 5].
+    #[arg(long, value_name = "M")]
+    pub cycles: Option<u64>,
+
+    /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
+    /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
+    #[arg(long, overrides_with = "no_cycle_momentum")]
+    pub cycle_momentum: bool,
+    /// Do not cycle momentum: the optimizer keeps its own --momentum or --beta1.
+    #[arg(long, overrides_with = "cycle_momentum")]
+    pub no_cycle_momentum: bool,
+    /// Momentum where the LR peaks [default: 0.8 for the cyclical ones, 0.85 for one-cycle].
+    #[arg(long, value_name = "M")]
+    pub base_momentum: Option<f64>,
+    /// Momentum where the LR is lowest [default: 0.9 for the cyclical ones, 0.95 for one-cycle].
+    #[arg(long, value_name = "M")]
+    pub max_momentum: Option<f64>,
+
+    /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
+    /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
+    #[arg(long, value_name = "STEPS")]
+    pub warmup_steps: Option<u64>,
+    /// Any schedule: the warm-up length in epochs, instead of --warmup-steps.
+    #[arg(long, value_name = "EPOCHS")]
+    pub warmup_epochs: Option<u64>,
+    /// The warm-up starts at this fraction of the schedule's first LR and rises linearly to it
+    /// (PyTorch LinearLR), in (0, 1] [default: 1/3, PyTorch's].
+    #[arg(long, value_name = "FACTOR")]
+    pub warmup_start_factor: Option<f64>,
+}
+
+impl ScheduleArgs {
+    /// The settings as plain data for [`ScheduleSpec::build`].
+    pub fn spec(&self) -> ScheduleSpec {
+        ScheduleSpec {
+            schedule: self.schedule,
+            gamma: self.gamma,
+            step_every: self.step_every,
+            step_variant: self.step_variant,
+            milestones: self.milestones.clone(),
+            min_lr: self.min_lr,
+            t0: self.t0,
+            t_mult: self.t_mult,
+            peak_decay: self.peak_decay,
+            floor_decay: self.floor_decay,
+            step_size: self.step_size,
+            step_size_epochs: self.step_size_epochs,
+            step_size_down: self.step_size_down,
+            pct_start: self.pct_start,
+            div_factor: self.div_factor,
+            final_div_factor: self.final_div_factor,
+            anneal: self.anneal,
+            three_phase: self.three_phase,
+            cycles: self.cycles,
+            base_momentum: self.base_momentum,
+            max_momentum: self.max_momentum,
+            warmup_steps: self.warmup_steps,
+            warmup_epochs: self.warmup_epochs,
+            warmup_start_factor: self.warmup_start_factor,
+            cycle_momentum: self.cycle_momentum,
+            no_cycle_momentum: self.no_cycle_momentum,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleCmdArgs {
+    /// List every schedule family with its flags, defaults and formula, then exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch).
+    #[arg(long, value_name = "N", required_unless_present = "list")]
+    pub steps: Option<u64>,
+    /// Steps per epoch, to convert the epoch-based flags the way `train` does
+    /// (`train` uses ceil(training rows / batch size)).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub steps_per_epoch: u64,
+    /// Learning rate: the starting LR, or the peak of triangular, triangular2, exp-range and one-cycle.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Output on stdout: CSV `step,lr[,momentum]`, or JSON (the schedule's parameters and a row
+    /// per step with `cycle_end`) [default: csv; with --plot, nothing is printed unless --format
+    /// is given].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Draw the LR (and the momentum, when it cycles) against the step into this SVG file, with
+    /// epoch ticks and cycle ends marked.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+}

@@ -1,0 +1,62 @@
+//! The range test's flags (`lrtool find-lr`).
+
+use clap::Args;
+
+use super::{ComputeArgs, DataArgs, ModelArgs, OptimArgs, OutputArgs};
+
+#[derive(Debug, Args)]
+pub struct FindLrArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The range test's sweep.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sweep")]
+pub struct SweepArgs {
+    /// Learning rate at the first step.
+    #[arg(long, default_value_t = 1e-6)]
+    pub min: f64,
+    /// Learning rate at the last step.
+    #[arg(long, default_value_t = 1.0)]
+    pub max: f64,
+    /// How the LR rises: exp (equal ratios) or linear.
+    #[arg(long, value_enum, default_value_t = crate::lr_finder::SweepMode::Exp)]
+    pub mode: crate::lr_finder::SweepMode,
+    /// Number of mini-batches in the sweep [default: 15 per decade of the range, at least 50].
+    #[arg(long)]
+    pub steps: Option<i64>,
+    /// Smoothing factor β of the bias-corrected moving average of the loss (0 = raw loss).
+    #[arg(long, default_value_t = 0.98)]
+    pub smooth: f64,
+    /// Stop when the smoothed loss exceeds this many times the best so far.
+    #[arg(long, default_value_t = 4.0)]
+    pub diverge: f64,
+    /// Sweep the whole range even after the loss diverges (a non-finite loss still ends it).
+    #[arg(long)]
+    pub no_stop: bool,
+    /// Rows per mini-batch (the suggestions hold for this batch size).
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: i64,
+    /// Seed for the split, the initialisation and the data order (repeats use seed, seed+1, … for
+    /// initialisation and data order; the split stays the one of --seed).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run this many sweeps with different seeds (initialisation and data order) and report the
+    /// median curve and the spread of every suggestion.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: i64,
+    /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
+    #[arg(long)]
+    pub auto_extend: bool,
+}
