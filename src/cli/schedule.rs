@@ -179,3 +179,94 @@ pub enum Format {
     Csv,
     Json,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+    use crate::schedule::{cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+
+    /// The help of `--flag` of `lrtool train`, on one line.
+    fn help(flag: &str) -> String {
+        let cmd = Cli::command();
+        let train = cmd.find_subcommand("train").unwrap();
+        let arg = train
+            .get_arguments()
+            .find(|a| a.get_long() == Some(flag))
+            .unwrap_or_else(|| panic!("--{flag}"));
+        let text = arg
+            .get_long_help()
+            .or(arg.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The defaults are constants in each family's file; the help texts state them and must not
+    /// drift (the `--list` table is generated from the constants).
+    #[test]
+    fn help_texts_state_the_families_defaults() {
+        let cases = [
+            ("gamma", format!("{} for step", step::DEFAULT_GAMMA)),
+            (
+                "gamma",
+                format!("{} for exponential", exponential::DEFAULT_GAMMA),
+            ),
+            ("gamma", format!("{} for exp-range", cyclic::DEFAULT_GAMMA)),
+            (
+                "step-every",
+                format!("[default: {}]", step::DEFAULT_STEP_EVERY),
+            ),
+            (
+                "min-lr",
+                format!("[default: {} for cosine", cosine::DEFAULT_MIN_LR),
+            ),
+            (
+                "min-lr",
+                format!("--lr/{} for the cyclical", cyclic::DEFAULT_MIN_LR_DIVISOR),
+            ),
+            ("t0", format!("[default: {}]", sgdr::DEFAULT_T0)),
+            (
+                "step-size",
+                format!("[default: {} epochs'", cyclic::DEFAULT_STEP_SIZE_EPOCHS),
+            ),
+            (
+                "pct-start",
+                format!("[default: {}]", one_cycle::DEFAULT_PCT_START),
+            ),
+            (
+                "div-factor",
+                format!("[default: {}]", one_cycle::DEFAULT_DIV_FACTOR),
+            ),
+            (
+                "final-div-factor",
+                format!("[default: {:e}]", one_cycle::DEFAULT_FINAL_DIV_FACTOR),
+            ),
+            ("cycles", format!("[default: {}]", snapshot::DEFAULT_CYCLES)),
+            (
+                "base-momentum",
+                format!(
+                    "{} for the cyclical ones, {} for one-cycle",
+                    cyclic::DEFAULT_MOMENTUM.0,
+                    one_cycle::DEFAULT_MOMENTUM.0
+                ),
+            ),
+            (
+                "max-momentum",
+                format!(
+                    "{} for the cyclical ones, {} for one-cycle",
+                    cyclic::DEFAULT_MOMENTUM.1,
+                    one_cycle::DEFAULT_MOMENTUM.1
+                ),
+            ),
+        ];
+        for (flag, want) in cases {
+            let text = help(flag);
+            assert!(
+                text.contains(&want),
+                "--{flag}: {text:?} should say {want:?}"
+            );
+        }
+    }
+}

@@ -2,10 +2,23 @@
 //!
 //! Formula: `lr(t) = lr`. Flags: `--lr`. No momentum cycling, no cycle ends.
 
+use super::ScheduleKind;
+use super::spec::FamilyInfo;
+
 /// The constant schedule's rate at `step`: `lr`, whatever the step.
 pub fn lr(lr: f64, step: u64) -> f64 {
     let _ = step;
     lr
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Constant,
+        flags: "--lr".to_string(),
+        formula: "lr(t) = lr",
+        pytorch: "no scheduler",
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use std::f64::consts::PI;
 
 use serde::Serialize;
 
+use super::ScheduleKind;
+use super::spec::FamilyInfo;
 use super::within;
+use super::{Schedule, ScheduleSpec};
 
 /// `min + (lr − min)·(1 + cos(π·t/total))/2`, held at `min_lr` from `total` on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,6 +38,32 @@ impl Cosine {
 pub(crate) fn anneal(hi: f64, lo: f64, t_cur: f64, t_i: f64) -> f64 {
     let v = lo + (hi - lo) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0;
     within(v, lo, hi)
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--min-lr` of cosine when not given (PyTorch's eta_min).
+pub const DEFAULT_MIN_LR: f64 = 0.0;
+
+/// `--schedule cosine` over `total` steps.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, total: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        Schedule::Cosine(Cosine {
+            lr,
+            min_lr: spec.min_lr_or(lr, DEFAULT_MIN_LR)?,
+            total,
+        })
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Cosine,
+        flags: format!("--lr --min-lr [{}]", DEFAULT_MIN_LR),
+        formula: "lr(t) = min + (lr − min)·(1 + cos(π·t/N))/2, min-lr from N on",
+        pytorch: "CosineAnnealingLR(T_max=N, eta_min) stepped per batch",
+    }
 }
 
 #[cfg(test)]

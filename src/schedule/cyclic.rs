@@ -19,6 +19,11 @@
 use serde::Serialize;
 
 use super::MomentumRange;
+use super::ScheduleKind;
+use super::spec::FamilyInfo;
+use super::spec::epochs_to_steps;
+use super::{Schedule, ScheduleKind as K, ScheduleSpec};
+use crate::input_bail;
 
 /// Which amplitude scaling a cyclical schedule uses (the `Schedule` variant says it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +98,99 @@ impl Cyclic {
     pub fn is_cycle_end(&self, step: u64) -> bool {
         let total = u128::from(self.step_size_up.max(1)) + u128::from(self.step_size_down.max(1));
         (u128::from(step) + 1) % total == 0
+    }
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// The rising half when neither `--step-size` nor `--step-size-epochs` is given, in epochs (the
+/// middle of Smith's 2–8 epochs advice).
+pub const DEFAULT_STEP_SIZE_EPOCHS: u64 = 4;
+/// `--min-lr` = `--lr` / this when not given (Smith's max/4 rule).
+pub const DEFAULT_MIN_LR_DIVISOR: f64 = 4.0;
+/// exp-range's `--gamma` when not given (PyTorch's).
+pub const DEFAULT_GAMMA: f64 = 1.0;
+/// `--base-momentum` and `--max-momentum` when not given (PyTorch's CyclicLR).
+pub const DEFAULT_MOMENTUM: (f64, f64) = (0.8, 0.9);
+
+/// `--schedule triangular`, `triangular2` or `exp-range` with `spe` steps per epoch.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, spe: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let (up, down) = match (spec.step_size, spec.step_size_epochs) {
+            (Some(0), _) => input_bail!("--step-size 0: must be at least 1 step"),
+            (Some(s), _) => (s, spec.step_size_down.unwrap_or(s)),
+            (None, Some(0)) => {
+                input_bail!("--step-size-epochs 0: must be at least 1 epoch")
+            }
+            (None, Some(e)) => {
+                let up = epochs_to_steps("--step-size-epochs", e, spe)?;
+                let down = match spec.step_size_down {
+                    Some(d) => epochs_to_steps("--step-size-down", d, spe)?,
+                    None => up,
+                };
+                (up, down)
+            }
+            (None, None) => {
+                let up = epochs_to_steps("--step-size-epochs", DEFAULT_STEP_SIZE_EPOCHS, spe)?;
+                (up, spec.step_size_down.unwrap_or(up))
+            }
+        };
+        if down == 0 {
+            input_bail!("--step-size-down 0: must be at least 1");
+        }
+        let cyclic = Cyclic {
+            base_lr: spec.min_lr_or(lr, lr / DEFAULT_MIN_LR_DIVISOR)?,
+            max_lr: lr,
+            step_size_up: up,
+            step_size_down: down,
+            gamma: if spec.schedule == K::ExpRange {
+                spec.gamma_or(DEFAULT_GAMMA)?
+            } else {
+                1.0
+            },
+            momentum: spec.momentum_range(DEFAULT_MOMENTUM.0, DEFAULT_MOMENTUM.1)?,
+        };
+        match spec.schedule {
+            K::Triangular => Schedule::Triangular(cyclic),
+            K::Triangular2 => Schedule::Triangular2(cyclic),
+            _ => Schedule::ExpRange(cyclic),
+        }
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Triangular,
+        flags: format!(
+            "--lr (max) --min-lr [lr/{}] --step-size STEPS | --step-size-epochs [{} epochs] --step-size-down [= up] --cycle-momentum [on] --base-momentum [{}] --max-momentum [{}]",
+            DEFAULT_MIN_LR_DIVISOR,
+            DEFAULT_STEP_SIZE_EPOCHS,
+            DEFAULT_MOMENTUM.0,
+            DEFAULT_MOMENTUM.1
+        ),
+        formula: "lr = min + (lr − min)·s, s rises 0→1 over step-size steps and falls back over step-size-down",
+        pytorch: "CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode='triangular')",
+    }
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info_triangular2() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Triangular2,
+        flags: "as triangular".to_string(),
+        formula: "lr = min + (lr − min)·s/2^c, c = 0-based cycle",
+        pytorch: "CyclicLR(…, mode='triangular2')",
+    }
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info_exp_range() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::ExpRange,
+        flags: format!("as triangular, and --gamma [{}]", DEFAULT_GAMMA),
+        formula: "lr = min + (lr − min)·s·gamma^t (t = global step)",
+        pytorch: "CyclicLR(…, mode='exp_range', gamma)",
     }
 }
 

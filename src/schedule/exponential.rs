@@ -6,7 +6,10 @@
 
 use serde::Serialize;
 
+use super::ScheduleKind;
 use super::pow_u64;
+use super::spec::FamilyInfo;
+use super::{Schedule, ScheduleSpec};
 
 /// `lr·γ^⌊t/every⌋`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,6 +23,32 @@ pub struct Exponential {
 impl Exponential {
     pub fn lr(&self, step: u64) -> f64 {
         self.lr * pow_u64(self.gamma, step / self.every.max(1))
+    }
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--gamma` of exponential when not given (PyTorch's ExponentialLR has none).
+pub const DEFAULT_GAMMA: f64 = 0.95;
+
+/// `--schedule exponential`: one decay per epoch of `spe` steps.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, spe: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        Schedule::Exponential(Exponential {
+            lr,
+            gamma: spec.gamma_or(DEFAULT_GAMMA)?,
+            every: spe,
+        })
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Exponential,
+        flags: format!("--lr --gamma [{}]", DEFAULT_GAMMA),
+        formula: "lr(t) = lr·gamma^e",
+        pytorch: "ExponentialLR(gamma) stepped per epoch (PyTorch has no default gamma)",
     }
 }
 

@@ -21,7 +21,11 @@ use std::f64::consts::PI;
 
 use serde::Serialize;
 
+use super::ScheduleKind;
+use super::spec::FamilyInfo;
 use super::{MomentumRange, within};
+use super::{Schedule, ScheduleSpec};
+use crate::{input_bail, input_err};
 
 /// How each phase moves between its end points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,6 +159,70 @@ impl OneCycle {
 
     pub fn lr_bounds(&self) -> (f64, f64) {
         (self.min_lr().min(self.initial_lr()), self.max_lr)
+    }
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--pct-start` when not given (PyTorch's).
+pub const DEFAULT_PCT_START: f64 = 0.3;
+/// `--div-factor` when not given (PyTorch's).
+pub const DEFAULT_DIV_FACTOR: f64 = 25.0;
+/// `--final-div-factor` when not given (PyTorch's).
+pub const DEFAULT_FINAL_DIV_FACTOR: f64 = 1e4;
+/// `--base-momentum` and `--max-momentum` when not given (PyTorch's OneCycleLR).
+pub const DEFAULT_MOMENTUM: (f64, f64) = (0.85, 0.95);
+
+/// `--schedule one-cycle` over `total` steps.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, total: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let pct_start = match spec.pct_start {
+            Some(p) => super::spec::fraction("--pct-start", p, false, false)?,
+            None => DEFAULT_PCT_START,
+        };
+        if spec.three_phase && pct_start >= 0.5 {
+            input_bail!(
+                "--pct-start {pct_start}: must be below 0.5 with --three-phase (the first two phases take 2·pct-start of the run)"
+            );
+        }
+        let factor = |flag: &str, v: Option<f64>, default: f64| match v {
+            None => Ok(default),
+            Some(f) if f.is_finite() && f >= 1.0 => Ok(f),
+            Some(f) => Err(input_err!(
+                "{flag} {f}: must be a finite number of at least 1"
+            )),
+        };
+        Schedule::OneCycle(OneCycle {
+            max_lr: lr,
+            total,
+            pct_start,
+            div_factor: factor("--div-factor", spec.div_factor, DEFAULT_DIV_FACTOR)?,
+            final_div_factor: factor(
+                "--final-div-factor",
+                spec.final_div_factor,
+                DEFAULT_FINAL_DIV_FACTOR,
+            )?,
+            anneal: spec.anneal.unwrap_or(Anneal::Cos),
+            three_phase: spec.three_phase,
+            momentum: spec.momentum_range(DEFAULT_MOMENTUM.0, DEFAULT_MOMENTUM.1)?,
+        })
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::OneCycle,
+        flags: format!(
+            "--lr (max) --pct-start [{}] --div-factor [{}] --final-div-factor [{:e}] --anneal cos|linear [cos] --three-phase --cycle-momentum [on] --base-momentum [{}] --max-momentum [{}]",
+            DEFAULT_PCT_START,
+            DEFAULT_DIV_FACTOR,
+            DEFAULT_FINAL_DIV_FACTOR,
+            DEFAULT_MOMENTUM.0,
+            DEFAULT_MOMENTUM.1
+        ),
+        formula: "lr/div-factor → lr at step pct-start·N − 1 → lr/(div-factor·final-div-factor) at step N − 1",
+        pytorch: "OneCycleLR(max_lr, total_steps=N, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)",
     }
 }
 

@@ -19,7 +19,12 @@
 
 use serde::Serialize;
 
+use super::ScheduleKind;
 use super::cosine::anneal;
+use super::spec::FamilyInfo;
+use super::spec::epochs_to_steps;
+use super::{Schedule, ScheduleSpec};
+use crate::input_bail;
 
 /// Cosine with warm restarts; lengths in epochs with the steps per epoch kept beside them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,6 +104,65 @@ impl Sgdr {
         } else {
             (0.0, self.lr)
         }
+    }
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--t0` when not given, in epochs.
+pub const DEFAULT_T0: u64 = 10;
+/// `--min-lr` of sgdr when not given.
+pub const DEFAULT_MIN_LR: f64 = 0.0;
+
+/// `--schedule sgdr` with `spe` steps per epoch.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, spe: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let t0 = spec.t0.unwrap_or(DEFAULT_T0);
+        if t0 == 0 {
+            input_bail!("--t0 0: the first cycle must last at least 1 epoch");
+        }
+        epochs_to_steps("--t0", t0, spe)?;
+        let t_mult = match spec.t_mult {
+            None => 1,
+            Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 1e6 => m as u64,
+            Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 => {
+                input_bail!("--t-mult {m}: must be at most 1000000")
+            }
+            Some(m) => input_bail!(
+                "--t-mult {m}: must be a whole number of at least 1 (each cycle is t-mult times as long as the one before; PyTorch's T_mult is an integer too)"
+            ),
+        };
+        let peak_decay = match spec.peak_decay {
+            Some(p) => super::spec::fraction("--peak-decay", p, false, true)?,
+            None => 1.0,
+        };
+        let floor_decay = match spec.floor_decay {
+            Some(f) => super::spec::fraction("--floor-decay", f, false, true)?,
+            None => 1.0,
+        };
+        let min_lr = spec.min_lr_or(lr, DEFAULT_MIN_LR)?;
+        Schedule::Sgdr(Sgdr {
+            lr,
+            min_lr,
+            t0,
+            t_mult,
+            peak_decay,
+            floor_decay,
+            steps_per_epoch: spe,
+        })
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Sgdr,
+        flags: format!(
+            "--lr --min-lr [{}] --t0 EPOCHS [{}] --t-mult [1] --peak-decay [1] --floor-decay [1]",
+            DEFAULT_MIN_LR, DEFAULT_T0
+        ),
+        formula: "cycle i lasts T_i = t0·t-mult^i epochs; lr = min_i + (max_i − min_i)·(1 + cos(π·T_cur/T_i))/2, T_cur = fractional epochs since the restart, min_i = min-lr·floor-decay^i, max_i = max(lr·peak-decay^i, min_i)",
+        pytorch: "CosineAnnealingWarmRestarts(T_0, T_mult, eta_min) with step(t/K) per batch",
     }
 }
 

@@ -23,7 +23,11 @@
 
 use serde::Serialize;
 
+use super::ScheduleKind;
 use super::cosine::anneal;
+use super::spec::FamilyInfo;
+use super::{Schedule, ScheduleSpec};
+use crate::input_bail;
 
 /// The snapshot-ensemble cosine: `cycles` restarts of `cycle_len = ⌈total/cycles⌉` steps.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,6 +78,49 @@ impl SnapshotCosine {
 /// How many cycles of `cycle_len` steps (the last one possibly shorter) a run of `total` has.
 pub fn cycles_in(total: u64, cycle_len: u64) -> u64 {
     total.div_ceil(cycle_len.max(1))
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--cycles` when not given.
+pub const DEFAULT_CYCLES: u64 = 5;
+
+/// `--schedule snapshot` over `total` steps.
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, total: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let cycles = spec.cycles.unwrap_or(DEFAULT_CYCLES);
+        let flag = if spec.cycles.is_some() {
+            format!("--cycles {cycles}")
+        } else {
+            format!("--cycles (default {cycles})")
+        };
+        if cycles == 0 {
+            input_bail!("{flag}: must be at least 1");
+        }
+        if cycles > total {
+            input_bail!("{flag}: more cycles than the run's {total} steps");
+        }
+        match SnapshotCosine::new(lr, cycles, total) {
+            Some(s) => Schedule::SnapshotCosine(s),
+            None => {
+                let len = total.div_ceil(cycles);
+                input_bail!(
+                    "{flag}: {total} steps in cycles of ⌈{total}/{cycles}⌉ = {len} steps make only {} cycles; choose fewer cycles or a longer run",
+                    cycles_in(total, len)
+                )
+            }
+        }
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Snapshot,
+        flags: format!("--lr (A0) --cycles M [{}]", DEFAULT_CYCLES),
+        formula: "lr(t) = lr/2·(cos(π·(t mod c)/c) + 1), c = ⌈N/M⌉; a cycle ends at every t with (t+1) mod c = 0 and at t = N − 1 (a shorter last cycle is cut short, not stretched); M must give exactly M cycles",
+        pytorch: "CosineAnnealingWarmRestarts(T_0=c, T_mult=1, eta_min=0) stepped once per batch gives the same LRs (Huang et al. 2017, eq. 2, with 0-based t)",
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
-//! The schedule flags shared by `lrtool train` and `lrtool schedule` (`ScheduleSpec`), their
-//! validation, and the conversion into a `Schedule` for a run of known length.
+//! `ScheduleSpec`: the schedule settings a run asked for (the family and each setting, named
+//! after its flag; no clap), the check that every given setting is one the family uses, the
+//! warm-up, and the dispatch to the family's own `build` (each family file holds its defaults,
+//! its validation and its `--list` entry).
 //!
 //! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
 //! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
 
-use super::{
-    Anneal, Cosine, Cyclic, Exponential, MomentumRange, MultiStep, OneCycle, Schedule,
-    ScheduleKind, Sgdr, SnapshotCosine, StepDecay, StepVariant, Warmup,
-};
+use super::{Anneal, MomentumRange, Schedule, ScheduleKind, StepVariant, Warmup};
 use crate::{input_bail, input_err};
 
 /// A schedule as the user asked for it: the family and every schedule setting given (`None`:
@@ -93,81 +92,33 @@ pub struct ScheduleSpec {
 /// One family for `--list` and the docs: flags (with defaults), formula, PyTorch equivalent.
 pub struct FamilyInfo {
     pub kind: ScheduleKind,
-    pub flags: &'static str,
+    pub flags: String,
     pub formula: &'static str,
     pub pytorch: &'static str,
 }
 
-/// Every family, in `--schedule` order. `t` is the 0-based step, `e = ⌊t/K⌋` its epoch with `K`
-/// steps per epoch, `N` the run's steps.
-pub const FAMILIES: [FamilyInfo; 11] = [
-    FamilyInfo {
-        kind: ScheduleKind::Constant,
-        flags: "--lr",
-        formula: "lr(t) = lr",
-        pytorch: "no scheduler",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Step,
-        flags: "--lr --gamma [0.1] --step-every EPOCHS [10] --step-variant pytorch|keras [pytorch]",
-        formula: "lr(t) = lr·gamma^⌊e/k⌋ (keras: ⌊(1+e)/k⌋, one epoch earlier), k = --step-every",
-        pytorch: "StepLR(step_size=k, gamma) stepped per epoch",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Multistep,
-        flags: "--lr --gamma [0.1] --milestones E1,E2,… (required)",
-        formula: "lr(t) = lr·gamma^(number of milestones ≤ e)",
-        pytorch: "MultiStepLR(milestones, gamma) stepped per epoch",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Exponential,
-        flags: "--lr --gamma [0.95]",
-        formula: "lr(t) = lr·gamma^e",
-        pytorch: "ExponentialLR(gamma) stepped per epoch (PyTorch has no default gamma)",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Cosine,
-        flags: "--lr --min-lr [0]",
-        formula: "lr(t) = min + (lr − min)·(1 + cos(π·t/N))/2, min-lr from N on",
-        pytorch: "CosineAnnealingLR(T_max=N, eta_min) stepped per batch",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Sgdr,
-        flags: "--lr --min-lr [0] --t0 EPOCHS [10] --t-mult [1] --peak-decay [1] --floor-decay [1]",
-        formula: "cycle i lasts T_i = t0·t-mult^i epochs; lr = min_i + (max_i − min_i)·(1 + cos(π·T_cur/T_i))/2, T_cur = fractional epochs since the restart, min_i = min-lr·floor-decay^i, max_i = max(lr·peak-decay^i, min_i)",
-        pytorch: "CosineAnnealingWarmRestarts(T_0, T_mult, eta_min) with step(t/K) per batch",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Triangular,
-        flags: "--lr (max) --min-lr [lr/4] --step-size STEPS | --step-size-epochs [4 epochs] --step-size-down [= up] --cycle-momentum [on] --base-momentum [0.8] --max-momentum [0.9]",
-        formula: "lr = min + (lr − min)·s, s rises 0→1 over step-size steps and falls back over step-size-down",
-        pytorch: "CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode='triangular')",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Triangular2,
-        flags: "as triangular",
-        formula: "lr = min + (lr − min)·s/2^c, c = 0-based cycle",
-        pytorch: "CyclicLR(…, mode='triangular2')",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::ExpRange,
-        flags: "as triangular, and --gamma [1]",
-        formula: "lr = min + (lr − min)·s·gamma^t (t = global step)",
-        pytorch: "CyclicLR(…, mode='exp_range', gamma)",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::OneCycle,
-        flags: "--lr (max) --pct-start [0.3] --div-factor [25] --final-div-factor [1e4] --anneal cos|linear [cos] --three-phase --cycle-momentum [on] --base-momentum [0.85] --max-momentum [0.95]",
-        formula: "lr/div-factor → lr at step pct-start·N − 1 → lr/(div-factor·final-div-factor) at step N − 1",
-        pytorch: "OneCycleLR(max_lr, total_steps=N, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)",
-    },
-    FamilyInfo {
-        kind: ScheduleKind::Snapshot,
-        flags: "--lr (A0) --cycles M [5]",
-        formula: "lr(t) = lr/2·(cos(π·(t mod c)/c) + 1), c = ⌈N/M⌉; a cycle ends at every t with (t+1) mod c = 0 and at t = N − 1 (a shorter last cycle is cut short, not stretched); M must give exactly M cycles",
-        pytorch: "CosineAnnealingWarmRestarts(T_0=c, T_mult=1, eta_min=0) stepped once per batch gives the same LRs (Huang et al. 2017, eq. 2, with 0-based t)",
-    },
-];
+/// Every family, in `--schedule` order; each family's file says its flags (the defaults written
+/// once there, as constants), formula and PyTorch equivalent. `t` is the 0-based step, `e =
+/// ⌊t/K⌋` its epoch with `K` steps per epoch, `N` the run's steps.
+pub fn families() -> Vec<FamilyInfo> {
+    use super::{constant, cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+    ScheduleKind::ALL
+        .into_iter()
+        .map(|kind| match kind {
+            ScheduleKind::Constant => constant::info(),
+            ScheduleKind::Step => step::info(),
+            ScheduleKind::Multistep => step::info_multistep(),
+            ScheduleKind::Exponential => exponential::info(),
+            ScheduleKind::Cosine => cosine::info(),
+            ScheduleKind::Sgdr => sgdr::info(),
+            ScheduleKind::Triangular => cyclic::info(),
+            ScheduleKind::Triangular2 => cyclic::info_triangular2(),
+            ScheduleKind::ExpRange => cyclic::info_exp_range(),
+            ScheduleKind::OneCycle => one_cycle::info(),
+            ScheduleKind::Snapshot => snapshot::info(),
+        })
+        .collect()
+}
 
 /// The text of `lrtool schedule --list`.
 pub fn list_text() -> String {
@@ -175,7 +126,7 @@ pub fn list_text() -> String {
         "Schedules for `lrtool train` and `lrtool schedule` (--schedule NAME). t = 0-based step, \
          e = ⌊t/K⌋ its epoch (K steps per epoch), N = steps in the run; [defaults] in brackets.\n\n",
     );
-    for f in &FAMILIES {
+    for f in &families() {
         text.push_str(&format!(
             "{}\n  flags:   {}\n  formula: {}\n  PyTorch: {}\n\n",
             f.kind.name(),
@@ -390,208 +341,47 @@ impl ScheduleSpec {
     /// The chosen family over `total` steps (the run after any warm-up).
     fn build_main(&self, lr: f64, spe: u64, total: u64) -> anyhow::Result<Schedule> {
         use ScheduleKind as K;
-        let kind = self.schedule;
-        let gamma = |default: f64| -> anyhow::Result<f64> {
-            match self.gamma {
-                Some(g) => fraction("--gamma", g, false, true),
-                None => Ok(default),
-            }
-        };
-        let min_lr = |default: f64| -> anyhow::Result<f64> {
-            let Some(m) = self.min_lr else {
-                return Ok(default);
-            };
-            if !(m.is_finite() && m >= 0.0) {
-                input_bail!("--min-lr {m}: must be a finite LR of at least 0");
-            }
-            if m > lr {
-                input_bail!("--min-lr {m}: must not be above --lr {lr}");
-            }
-            Ok(m)
-        };
-        Ok(match kind {
+        Ok(match self.schedule {
             K::Constant => Schedule::Constant { lr },
-            K::Step => {
-                let k = self.step_every.unwrap_or(10);
-                if k == 0 {
-                    input_bail!("--step-every 0: must be at least 1 epoch");
-                }
-                let every = epochs_to_steps("--step-every", k, spe)?;
-                let variant = self.step_variant.unwrap_or(StepVariant::Pytorch);
-                let first_drop = match variant {
-                    StepVariant::Pytorch => every,
-                    StepVariant::Keras => every - spe,
-                };
-                Schedule::Step(StepDecay {
-                    lr,
-                    gamma: gamma(0.1)?,
-                    every,
-                    first_drop,
-                    variant,
-                })
-            }
-            K::Multistep => {
-                let Some(text) = &self.milestones else {
-                    input_bail!(
-                        "--milestones: --schedule multistep needs the epochs at which to multiply by --gamma, like --milestones 30,80"
-                    );
-                };
-                let epochs = parse_milestones(text)?;
-                let milestones = epochs
-                    .iter()
-                    .map(|&e| epochs_to_steps("--milestones", e, spe))
-                    .collect::<anyhow::Result<Vec<u64>>>()?;
-                Schedule::MultiStep(MultiStep {
-                    lr,
-                    gamma: gamma(0.1)?,
-                    milestones,
-                })
-            }
-            K::Exponential => Schedule::Exponential(Exponential {
-                lr,
-                gamma: gamma(0.95)?,
-                every: spe,
-            }),
-            K::Cosine => Schedule::Cosine(Cosine {
-                lr,
-                min_lr: min_lr(0.0)?,
-                total,
-            }),
-            K::Sgdr => {
-                let t0 = self.t0.unwrap_or(10);
-                if t0 == 0 {
-                    input_bail!("--t0 0: the first cycle must last at least 1 epoch");
-                }
-                epochs_to_steps("--t0", t0, spe)?;
-                let t_mult = match self.t_mult {
-                    None => 1,
-                    Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 1e6 => {
-                        m as u64
-                    }
-                    Some(m) if m.is_finite() && m >= 1.0 && m.fract() == 0.0 => {
-                        input_bail!("--t-mult {m}: must be at most 1000000")
-                    }
-                    Some(m) => input_bail!(
-                        "--t-mult {m}: must be a whole number of at least 1 (each cycle is t-mult times as long as the one before; PyTorch's T_mult is an integer too)"
-                    ),
-                };
-                let peak_decay = match self.peak_decay {
-                    Some(p) => fraction("--peak-decay", p, false, true)?,
-                    None => 1.0,
-                };
-                let floor_decay = match self.floor_decay {
-                    Some(f) => fraction("--floor-decay", f, false, true)?,
-                    None => 1.0,
-                };
-                let min_lr = min_lr(0.0)?;
-                Schedule::Sgdr(Sgdr {
-                    lr,
-                    min_lr,
-                    t0,
-                    t_mult,
-                    peak_decay,
-                    floor_decay,
-                    steps_per_epoch: spe,
-                })
-            }
-            K::Triangular | K::Triangular2 | K::ExpRange => {
-                let (up, down) = match (self.step_size, self.step_size_epochs) {
-                    (Some(0), _) => input_bail!("--step-size 0: must be at least 1 step"),
-                    (Some(s), _) => (s, self.step_size_down.unwrap_or(s)),
-                    (None, Some(0)) => {
-                        input_bail!("--step-size-epochs 0: must be at least 1 epoch")
-                    }
-                    (None, Some(e)) => {
-                        let up = epochs_to_steps("--step-size-epochs", e, spe)?;
-                        let down = match self.step_size_down {
-                            Some(d) => epochs_to_steps("--step-size-down", d, spe)?,
-                            None => up,
-                        };
-                        (up, down)
-                    }
-                    (None, None) => {
-                        let up = epochs_to_steps("--step-size-epochs", 4, spe)?;
-                        (up, self.step_size_down.unwrap_or(up))
-                    }
-                };
-                if down == 0 {
-                    input_bail!("--step-size-down 0: must be at least 1");
-                }
-                let cyclic = Cyclic {
-                    base_lr: min_lr(lr / 4.0)?,
-                    max_lr: lr,
-                    step_size_up: up,
-                    step_size_down: down,
-                    gamma: if kind == K::ExpRange {
-                        gamma(1.0)?
-                    } else {
-                        1.0
-                    },
-                    momentum: self.momentum_range(0.8, 0.9)?,
-                };
-                match kind {
-                    K::Triangular => Schedule::Triangular(cyclic),
-                    K::Triangular2 => Schedule::Triangular2(cyclic),
-                    _ => Schedule::ExpRange(cyclic),
-                }
-            }
-            K::Snapshot => {
-                let cycles = self.cycles.unwrap_or(5);
-                let flag = if self.cycles.is_some() {
-                    format!("--cycles {cycles}")
-                } else {
-                    format!("--cycles (default {cycles})")
-                };
-                if cycles == 0 {
-                    input_bail!("{flag}: must be at least 1");
-                }
-                if cycles > total {
-                    input_bail!("{flag}: more cycles than the run's {total} steps");
-                }
-                match SnapshotCosine::new(lr, cycles, total) {
-                    Some(s) => Schedule::SnapshotCosine(s),
-                    None => {
-                        let len = total.div_ceil(cycles);
-                        input_bail!(
-                            "{flag}: {total} steps in cycles of ⌈{total}/{cycles}⌉ = {len} steps make only {} cycles; choose fewer cycles or a longer run",
-                            super::snapshot::cycles_in(total, len)
-                        )
-                    }
-                }
-            }
-            K::OneCycle => {
-                let pct_start = match self.pct_start {
-                    Some(p) => fraction("--pct-start", p, false, false)?,
-                    None => 0.3,
-                };
-                if self.three_phase && pct_start >= 0.5 {
-                    input_bail!(
-                        "--pct-start {pct_start}: must be below 0.5 with --three-phase (the first two phases take 2·pct-start of the run)"
-                    );
-                }
-                let factor = |flag: &str, v: Option<f64>, default: f64| match v {
-                    None => Ok(default),
-                    Some(f) if f.is_finite() && f >= 1.0 => Ok(f),
-                    Some(f) => Err(input_err!(
-                        "{flag} {f}: must be a finite number of at least 1"
-                    )),
-                };
-                Schedule::OneCycle(OneCycle {
-                    max_lr: lr,
-                    total,
-                    pct_start,
-                    div_factor: factor("--div-factor", self.div_factor, 25.0)?,
-                    final_div_factor: factor("--final-div-factor", self.final_div_factor, 1e4)?,
-                    anneal: self.anneal.unwrap_or(Anneal::Cos),
-                    three_phase: self.three_phase,
-                    momentum: self.momentum_range(0.85, 0.95)?,
-                })
-            }
+            K::Step => super::step::build(self, lr, spe)?,
+            K::Multistep => super::step::build_multistep(self, lr, spe)?,
+            K::Exponential => super::exponential::build(self, lr, spe)?,
+            K::Cosine => super::cosine::build(self, lr, total)?,
+            K::Sgdr => super::sgdr::build(self, lr, spe)?,
+            K::Triangular | K::Triangular2 | K::ExpRange => super::cyclic::build(self, lr, spe)?,
+            K::Snapshot => super::snapshot::build(self, lr, total)?,
+            K::OneCycle => super::one_cycle::build(self, lr, total)?,
         })
     }
 
+    /// `--gamma`, checked to be in (0, 1], or the family's `default`.
+    pub(super) fn gamma_or(&self, default: f64) -> anyhow::Result<f64> {
+        match self.gamma {
+            Some(g) => fraction("--gamma", g, false, true),
+            None => Ok(default),
+        }
+    }
+
+    /// `--min-lr`, checked to be a finite LR from 0 to `lr`, or the family's `default`.
+    pub(super) fn min_lr_or(&self, lr: f64, default: f64) -> anyhow::Result<f64> {
+        let Some(m) = self.min_lr else {
+            return Ok(default);
+        };
+        if !(m.is_finite() && m >= 0.0) {
+            input_bail!("--min-lr {m}: must be a finite LR of at least 0");
+        }
+        if m > lr {
+            input_bail!("--min-lr {m}: must not be above --lr {lr}");
+        }
+        Ok(m)
+    }
+
     /// The momentum range of a momentum-cycling family, or `None` with `--no-cycle-momentum`.
-    fn momentum_range(&self, base: f64, max: f64) -> anyhow::Result<Option<MomentumRange>> {
+    pub(super) fn momentum_range(
+        &self,
+        base: f64,
+        max: f64,
+    ) -> anyhow::Result<Option<MomentumRange>> {
         if self.no_cycle_momentum {
             for (flag, given) in [
                 ("--base-momentum", self.base_momentum.is_some()),
@@ -627,14 +417,14 @@ impl ScheduleSpec {
 }
 
 /// `epochs × steps_per_epoch`, or an error naming the flag when it does not fit.
-fn epochs_to_steps(flag: &str, epochs: u64, spe: u64) -> anyhow::Result<u64> {
+pub(super) fn epochs_to_steps(flag: &str, epochs: u64, spe: u64) -> anyhow::Result<u64> {
     epochs.checked_mul(spe).ok_or_else(|| {
         input_err!("{flag} {epochs}: too many steps ({epochs} epochs × {spe} steps per epoch)")
     })
 }
 
 /// A finite number in `(0, 1]` (or `[0, 1]` with `zero_ok`; `1` excluded unless `one_ok`).
-fn fraction(flag: &str, v: f64, zero_ok: bool, one_ok: bool) -> anyhow::Result<f64> {
+pub(super) fn fraction(flag: &str, v: f64, zero_ok: bool, one_ok: bool) -> anyhow::Result<f64> {
     let low_ok = if zero_ok { v >= 0.0 } else { v > 0.0 };
     let high_ok = if one_ok { v <= 1.0 } else { v < 1.0 };
     if v.is_finite() && low_ok && high_ok {
@@ -650,7 +440,7 @@ fn fraction(flag: &str, v: f64, zero_ok: bool, one_ok: bool) -> anyhow::Result<f
 }
 
 /// `"30,80"` → `[30, 80]`: whole epochs ≥ 1, strictly increasing.
-fn parse_milestones(text: &str) -> anyhow::Result<Vec<u64>> {
+pub(super) fn parse_milestones(text: &str) -> anyhow::Result<Vec<u64>> {
     let mut out: Vec<u64> = Vec::new();
     for part in text.split(',') {
         let part = part.trim();

@@ -14,7 +14,12 @@
 
 use serde::Serialize;
 
+use super::ScheduleKind;
 use super::pow_u64;
+use super::spec::FamilyInfo;
+use super::spec::{epochs_to_steps, parse_milestones};
+use super::{Schedule, ScheduleSpec};
+use crate::input_bail;
 
 /// When the first drop of `step` happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +81,83 @@ impl MultiStep {
     pub fn lr(&self, step: u64) -> f64 {
         let n = self.milestones.iter().filter(|&&m| m <= step).count() as u64;
         self.lr * pow_u64(self.gamma, n)
+    }
+}
+
+// ---------------------------------------------------------------- settings, defaults, build
+
+/// `--gamma` of step and multistep when not given (PyTorch's StepLR/MultiStepLR default).
+pub const DEFAULT_GAMMA: f64 = 0.1;
+/// `--step-every` when not given, in epochs.
+pub const DEFAULT_STEP_EVERY: u64 = 10;
+
+/// `--schedule step` from the run's settings (`spe` steps per epoch).
+pub(super) fn build(spec: &ScheduleSpec, lr: f64, spe: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let k = spec.step_every.unwrap_or(DEFAULT_STEP_EVERY);
+        if k == 0 {
+            input_bail!("--step-every 0: must be at least 1 epoch");
+        }
+        let every = epochs_to_steps("--step-every", k, spe)?;
+        let variant = spec.step_variant.unwrap_or(StepVariant::Pytorch);
+        let first_drop = match variant {
+            StepVariant::Pytorch => every,
+            StepVariant::Keras => every - spe,
+        };
+        Schedule::Step(StepDecay {
+            lr,
+            gamma: spec.gamma_or(DEFAULT_GAMMA)?,
+            every,
+            first_drop,
+            variant,
+        })
+    })
+}
+
+/// `--schedule multistep` from the run's settings.
+pub(super) fn build_multistep(spec: &ScheduleSpec, lr: f64, spe: u64) -> anyhow::Result<Schedule> {
+    Ok({
+        let Some(text) = &spec.milestones else {
+            input_bail!(
+                "--milestones: --schedule multistep needs the epochs at which to multiply by --gamma, like --milestones 30,80"
+            );
+        };
+        let epochs = parse_milestones(text)?;
+        let milestones = epochs
+            .iter()
+            .map(|&e| epochs_to_steps("--milestones", e, spe))
+            .collect::<anyhow::Result<Vec<u64>>>()?;
+        Schedule::MultiStep(MultiStep {
+            lr,
+            gamma: spec.gamma_or(DEFAULT_GAMMA)?,
+            milestones,
+        })
+    })
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Step,
+        flags: format!(
+            "--lr --gamma [{}] --step-every EPOCHS [{}] --step-variant pytorch|keras [pytorch]",
+            DEFAULT_GAMMA, DEFAULT_STEP_EVERY
+        ),
+        formula: "lr(t) = lr·gamma^⌊e/k⌋ (keras: ⌊(1+e)/k⌋, one epoch earlier), k = --step-every",
+        pytorch: "StepLR(step_size=k, gamma) stepped per epoch",
+    }
+}
+
+/// this family for `lrtool schedule --list`: flags with their defaults, formula, PyTorch.
+pub(super) fn info_multistep() -> FamilyInfo {
+    FamilyInfo {
+        kind: ScheduleKind::Multistep,
+        flags: format!(
+            "--lr --gamma [{}] --milestones E1,E2,… (required)",
+            DEFAULT_GAMMA
+        ),
+        formula: "lr(t) = lr·gamma^(number of milestones ≤ e)",
+        pytorch: "MultiStepLR(milestones, gamma) stepped per epoch",
     }
 }
 
