@@ -6,8 +6,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use lrtool::nn::gemm::{Backend, gemm_with};
-use lrtool::nn::sgemm;
+use lrtool::linalg::gemm::{Backend, gemm_with};
+use lrtool::linalg::sgemm;
 use ndarray::Array2;
 
 struct Counting;
@@ -137,7 +137,7 @@ fn a_training_step_allocates_nothing_once_warm() {
         let mut batcher = Batcher::new(&part, batch, true, 0);
         let mut ws = Workspace::new(&model, batch);
         let mut grads = Grads::zeros_like(&model);
-        let count = lrtool::nn::gemm::with_threads(threads, || {
+        let count = lrtool::linalg::gemm::with_threads(threads, || {
             let mut step = |b: usize| {
                 if b == 0 {
                     batcher.start_epoch(); // shuffles in place

@@ -88,7 +88,7 @@ impl Adam {
             (true, true) => (false, true),
         };
         let (m_all, v_all, vmax_all) = (&mut self.m, &mut self.v, &mut self.v_max);
-        let threads = crate::nn::team::team_size();
+        let threads = crate::linalg::team::team_size();
         model.for_each_param(grads, |i, theta, grad| {
             let vmax: &mut [f32] = if c.amsgrad { &mut vmax_all[i] } else { &mut [] };
             let (m, v) = (&mut m_all[i][..], &mut v_all[i][..]);
@@ -151,7 +151,7 @@ fn update_split(
         }
     };
     let sh = &sh; // capture the Sync struct whole, not its raw-pointer fields
-    crate::nn::team::for_each_part(parts, &|i| {
+    crate::linalg::team::for_each_part(parts, &|i| {
         let (a, b) = (bound(i), bound(i + 1));
         let len = b - a;
         // SAFETY: a ≤ b ≤ n, checked lengths above; the ranges of different pieces are disjoint

@@ -167,12 +167,12 @@ pub fn fit(
             let products_split = model
                 .layers
                 .iter()
-                .any(|l| crate::nn::gemm::splits(batch.rows, l.fan_in(), l.fan_out()));
+                .any(|l| crate::linalg::gemm::splits(batch.rows, l.fan_in(), l.fan_out()));
             let params = StepParams { lr, momentum };
             if products_split {
                 optimizer.step(model, &grads, params);
             } else {
-                crate::nn::team::serial(|| optimizer.step(model, &grads, params));
+                crate::linalg::team::serial(|| optimizer.step(model, &grads, params));
             }
             sums.add(batch);
             let report = StepReport {

@@ -5,7 +5,7 @@
 //! Backends, all pure Rust (a default build needs no system library):
 //! - `native` (the default, for training and inference): our own packed GEMM (`sgemm.rs`) with
 //!   AVX-512, AVX2+FMA and portable micro-kernels picked at run time. It allocates nothing once
-//!   its per-thread packing buffer is sized ([`Workspace::new`](super::Workspace::new) sizes it),
+//!   its per-thread packing buffer is sized ([`sgemm::reserve`]; the model's workspace does it),
 //!   and a row's result does not depend on the other rows of the batch or on how the product is
 //!   split. Measured per product on the benchmark shapes (`cargo bench --bench gemm_shapes`) it
 //!   is faster than the other two on 28 of 32 and in sum.
@@ -402,39 +402,6 @@ mod tests {
         check(Backend::Gemm, 2);
         check(Backend::Native, 1);
         check(Backend::Native, 2);
-    }
-
-    #[test]
-    fn inference_rows_do_not_depend_on_the_batch() {
-        use crate::nn::{Activation, InitScheme, Mlp, Workspace};
-        use ndarray::s;
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let model = Mlp::new(
-            &[70, 40, 30, 10],
-            Activation::Relu,
-            InitScheme::Torch,
-            &mut rng,
-        );
-        let x = random(&mut rng, 150, 70, false);
-        // whatever the training backend of this thread
-        set_backend(Backend::Gemm);
-        // the inference backend, and matrixmultiply (which has the property too)
-        for backend in [INFERENCE, Backend::Matrixmultiply] {
-            let full = model
-                .forward_with(x.view(), &mut Workspace::new(&model, 150), backend)
-                .to_owned();
-            for chunk in [1, 2, 7, 29, 64, 65, 149] {
-                let mut ws = Workspace::new(&model, chunk);
-                for start in (0..150).step_by(chunk) {
-                    let end = (start + chunk).min(150);
-                    let y = model.forward_with(x.slice(s![start..end, ..]), &mut ws, backend);
-                    assert!(
-                        y == full.slice(s![start..end, ..]),
-                        "{backend:?} chunk {chunk} at {start}"
-                    );
-                }
-            }
-        }
     }
 
     #[test]
