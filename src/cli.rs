@@ -477,6 +477,17 @@ pub struct OutputArgs {
     pub config: Option<PathBuf>,
 }
 
+/// `--gemm` (`lrtool bench`): the backend enum lives in `linalg`, which does not name clap.
+impl clap::ValueEnum for crate::linalg::GemmBackend {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.about()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use super::{sgemm, team};
 
 /// The matrix-product implementation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// The `gemm` crate (sarah-ek): AVX-512 kernels.
     Gemm,
@@ -45,12 +45,44 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, in the order the command line lists them.
+    pub const ALL: [Self; 3] = [Backend::Gemm, Backend::Matrixmultiply, Backend::Native];
+
+    /// The backend's name on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Gemm => "gemm",
             Backend::Matrixmultiply => "matrixmultiply",
             Backend::Native => "native",
         }
+    }
+
+    /// One line saying what the backend is (the command line's per-value help).
+    pub fn about(self) -> &'static str {
+        match self {
+            Backend::Gemm => "The `gemm` crate (sarah-ek): AVX-512 kernels",
+            Backend::Matrixmultiply => {
+                "`matrixmultiply` through `ndarray::linalg::general_mat_mul`"
+            }
+            Backend::Native => {
+                "Our own packed GEMM (`sgemm.rs`): no allocation once warm, rows independent of the batch"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    /// A backend by its [`name`](Backend::name).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown GEMM backend '{s}' (valid: {})", names.join(", "))
+            })
     }
 }
 
@@ -402,6 +434,15 @@ mod tests {
         check(Backend::Gemm, 2);
         check(Backend::Native, 1);
         check(Backend::Native, 2);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for b in Backend::ALL {
+            assert_eq!(b.name().parse::<Backend>(), Ok(b));
+        }
+        let err = "blas".parse::<Backend>().unwrap_err();
+        assert!(err.contains("gemm, matrixmultiply, native"), "{err}");
     }
 
     #[test]
