@@ -251,6 +251,15 @@ impl Mlp {
         }
     }
 
+    /// Whether a training batch of `rows` rows gives some layer products large enough to split
+    /// over the calling thread's team ([`gemm::splits`]): the model decides how its step is
+    /// threaded, and the optimizer follows it (`Optimizer::step_for_batch`).
+    pub fn splits_products(&self, rows: usize) -> bool {
+        self.layers
+            .iter()
+            .any(|l| gemm::splits(rows, l.fan_in(), l.fan_out()))
+    }
+
     /// Lengths of the parameter tensors in `for_each_param` order.
     pub fn param_lengths(&self) -> Vec<usize> {
         self.layers
