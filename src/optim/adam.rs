@@ -362,7 +362,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let x = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8;
-                if x % 13 == 0 {
+                if x.is_multiple_of(13) {
                     0.0
                 } else {
                     (x as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * scale
