@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use clap::ValueEnum;
-use lrtool::nn::gemm::{Backend, gemm_with};
+use lrtool::linalg::gemm::{Backend, gemm_with};
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -11,6 +11,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod interrupt;
+pub mod linalg;
 pub mod lr_finder;
 pub mod nn;
 pub mod observers;

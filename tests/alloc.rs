@@ -6,8 +6,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use lrtool::nn::gemm::{Backend, gemm_with};
-use lrtool::nn::sgemm;
+use lrtool::linalg::gemm::{Backend, gemm_with};
+use lrtool::linalg::sgemm;
 use ndarray::Array2;
 
 struct Counting;
@@ -106,15 +106,16 @@ fn native_gemm_allocates_nothing_once_warm() {
     .unwrap();
 }
 
-/// One whole training step as `train::fit` runs it — gather the mini-batch, forward and
-/// backward, Adam's update — allocates nothing after the first, on one thread and with the
-/// products and the update split over two (only the calling thread is counted; the helper
-/// threads' packing buffers are warm after the first step too).
+/// One whole training step as `train::fit` runs it (`train::step`: gather the mini-batch,
+/// forward and backward, Adam's update) allocates nothing after the first, on one thread and
+/// with the products and the update split over two (only the calling thread is counted; the
+/// helper threads' packing buffers are warm after the first step too).
 #[test]
 fn a_training_step_allocates_nothing_once_warm() {
     use lrtool::data::{Batcher, Part, Target};
     use lrtool::nn::{Activation, Grads, InitScheme, Mlp, Workspace};
     use lrtool::optim::{Adam, AdamConfig, Optimizer, StepParams};
+    use lrtool::train::{self, StepResult};
     use rand::SeedableRng;
 
     let rows = 600;
@@ -137,21 +138,26 @@ fn a_training_step_allocates_nothing_once_warm() {
         let mut batcher = Batcher::new(&part, batch, true, 0);
         let mut ws = Workspace::new(&model, batch);
         let mut grads = Grads::zeros_like(&model);
-        let count = lrtool::nn::gemm::with_threads(threads, || {
+        let count = lrtool::linalg::gemm::with_threads(threads, || {
             let mut step = |b: usize| {
                 if b == 0 {
                     batcher.start_epoch(); // shuffles in place
                 }
-                let (x, targets) = batcher.batch(&part, b);
-                model.loss_and_grad(x, targets, &mut ws, &mut grads);
-                optimizer.step(
+                let params = StepParams {
+                    lr: 1e-3,
+                    momentum: None,
+                };
+                let result = train::step(
                     &mut model,
-                    &grads,
-                    StepParams {
-                        lr: 1e-3,
-                        momentum: None,
-                    },
+                    &mut optimizer,
+                    &part,
+                    &mut batcher,
+                    b,
+                    &mut ws,
+                    &mut grads,
+                    params,
                 );
+                assert!(matches!(result, StepResult::Applied { .. }));
             };
             step(0); // warm: the helper threads' packing buffers
             allocations(|| (0..4).for_each(&mut step))

@@ -2,7 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::nn;
+use crate::linalg;
 
 /// Which workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,12 +31,12 @@ pub struct BenchArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Split products over threads from this smallest side (batch, fan-in or fan-out) on, to
-    /// measure where a second thread starts to pay [default: 128, as in training runs].
+    /// measure where a second thread starts to pay [default: 32, as in training runs].
     #[arg(long, value_name = "SIDE")]
     pub split_min_side: Option<usize>,
     /// The matrix-product backend, to compare them.
-    #[arg(long, value_enum, default_value_t = nn::gemm::Backend::Native)]
-    pub gemm: nn::gemm::Backend,
+    #[arg(long, value_enum, default_value_t = linalg::gemm::Backend::Native)]
+    pub gemm: linalg::gemm::Backend,
     /// Runs in this process (the data is made once); one JSON line each.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,

@@ -81,6 +81,17 @@ value_enum!(ScheduleKind {
     Snapshot => "snapshot": "Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).",
 });
 
+/// `--gemm` (`lrtool bench`): the backend enum lives in `linalg`, which does not name clap.
+impl ValueEnum for crate::linalg::GemmBackend {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.about()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

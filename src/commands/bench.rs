@@ -16,7 +16,8 @@ use crate::commands::common::print_stdout;
 use crate::config::OptimConfig;
 use crate::data::{self, Batcher, Part, Splits, Standardizer, Target};
 use crate::input_bail;
-use crate::nn::{self, Activation, InitScheme, Mlp, Workspace};
+use crate::linalg;
+use crate::nn::{Activation, InitScheme, Mlp, Workspace};
 use crate::optim::{AdamConfig, SgdConfig};
 use crate::schedule::Schedule;
 use crate::train::{self, Control, EpochReport, FitSettings, LrSchedule, Observer, StepReport};
@@ -320,12 +321,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.threads == Some(0) {
         input_bail!("--threads 0: must be a whole number of at least 1");
     }
-    let threads = args.threads.unwrap_or_else(nn::gemm::default_threads);
-    nn::gemm::set_backend(args.gemm);
+    let threads = args.threads.unwrap_or_else(linalg::gemm::default_threads);
+    linalg::gemm::set_backend(args.gemm);
     if let Some(side) = args.split_min_side {
-        nn::gemm::set_parallel_min_side(side);
+        linalg::gemm::set_parallel_min_side(side);
     }
-    nn::gemm::with_threads(threads, || run_in_pool(&args, threads))
+    linalg::gemm::with_threads(threads, || run_in_pool(&args, threads))
 }
 
 fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
@@ -419,7 +420,7 @@ fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
             flops_per_sample_exact: exact,
             host: host.clone(),
             lrtool: env!("CARGO_PKG_VERSION"),
-            gemm: nn::gemm::backend().name(),
+            gemm: linalg::gemm::backend().name(),
             rep,
             data_s: round(data_s, 4),
             epoch_s: None,

@@ -14,10 +14,11 @@ use crate::commands::common::{self, json_text, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
+use crate::linalg;
 use crate::lr_finder::{
     self, Consensus, DivergenceRule, METHODS, Method, Phases, Smoother, Suggestion, SweepMode,
 };
-use crate::nn::{self, Mlp};
+use crate::nn::Mlp;
 use crate::observers::Progress;
 use crate::output::OutDir;
 use crate::report::plot::{Marker, Panel, Scale, Series};
@@ -198,7 +199,7 @@ fn run_sweeps(
     let seed = |k: u64| b.sweep.seed.wrapping_add(k);
     if repeats == 1 {
         let sweep =
-            nn::gemm::with_threads(threads, || run_sweep(b, seed(0), min, max, steps, true))?;
+            linalg::gemm::with_threads(threads, || run_sweep(b, seed(0), min, max, steps, true))?;
         return Ok((vec![sweep], false));
     }
     let bar = Progress::counter(repeats, "sweeps", b.quiet);
@@ -519,10 +520,10 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     // one sweep uses the run's threads; repeats run side by side with one thread each
     let threads = if sweep_cfg.repeats > 1 {
         requested_threads
-            .unwrap_or_else(nn::gemm::default_threads)
+            .unwrap_or_else(linalg::gemm::default_threads)
             .min(sweep_cfg.repeats)
     } else {
-        nn::gemm::run_threads(requested_threads, &probe.sizes(), sweep_cfg.batch_size)
+        linalg::gemm::run_threads(requested_threads, &probe.sizes(), sweep_cfg.batch_size)
     };
     let (mut min, mut max) = (sweep_cfg.min, sweep_cfg.max);
     let mut tried: Vec<Value> = Vec::new();

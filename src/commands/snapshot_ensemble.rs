@@ -15,7 +15,7 @@ use crate::config::{
 use crate::data::{Batcher, Task};
 use crate::ensemble::{self, Metrics};
 use crate::input_bail;
-use crate::nn;
+use crate::linalg;
 use crate::observers::{
     CsvLog, EnsembleResult, EpochColumns, Progress, SnapshotRecord, SnapshotSaver,
 };
@@ -238,7 +238,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
     let mut history = History::with_capacity(total_steps as usize);
     let quiet = out_cfg.quiet || out_cfg.json;
     let mut progress = Progress::new(total_steps, quiet);
-    let threads = nn::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
+    let threads = linalg::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
     let settings = FitSettings {
         epochs: run_cfg.epochs,
         max_steps: None,
@@ -255,7 +255,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
             steps_per_epoch,
             keep,
         )?;
-        let outcome = nn::gemm::with_threads(threads, || {
+        let outcome = linalg::gemm::with_threads(threads, || {
             let mut observers: [&mut dyn Observer; 4] =
                 [&mut log, &mut history, &mut saver, &mut progress];
             train::fit(
@@ -320,7 +320,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
                 None,
             )?;
             let mut b_progress = Progress::new(total_steps, quiet);
-            let b_outcome = nn::gemm::with_threads(threads, || {
+            let b_outcome = linalg::gemm::with_threads(threads, || {
                 let mut observers: [&mut dyn Observer; 2] = [&mut b_log, &mut b_progress];
                 train::fit(
                     &mut b_model,

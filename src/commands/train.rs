@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfig, RunSpec};
 use crate::data::{Batcher, Dataset, Splits};
-use crate::nn::{self, Mlp};
+use crate::linalg;
+use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
 use crate::schedule::Schedule;
@@ -172,8 +173,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     )?;
     let mut history = History::with_capacity(total_steps as usize);
     let mut progress = Progress::new(total_steps, out_cfg.quiet || out_cfg.json);
-    let threads = nn::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
-    let outcome = nn::gemm::with_threads(threads, || {
+    let threads = linalg::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
+    let outcome = linalg::gemm::with_threads(threads, || {
         let mut observers: [&mut dyn Observer; 3] = [&mut log, &mut history, &mut progress];
         train::fit(
             &mut model,

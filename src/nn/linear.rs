@@ -4,7 +4,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
 
 use super::Activation;
-use super::gemm::{self, Backend, gemm};
+use crate::linalg::gemm::{self, Backend, gemm};
 
 /// One fully connected layer.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,12 +6,9 @@
 //! maximum batch, and reused: a training step allocates nothing of its own.
 
 pub mod activation;
-pub mod gemm;
 pub mod init;
 pub mod linear;
 pub mod loss;
-pub mod sgemm;
-pub mod team;
 
 pub use activation::Activation;
 pub use init::InitScheme;
@@ -20,6 +17,8 @@ pub use loss::{LossSums, Targets};
 
 use ndarray::{Array1, Array2, ArrayView2, s};
 use rand::Rng;
+
+use crate::linalg::{gemm, sgemm};
 
 /// A stack of fully connected layers with one activation between them (none after the last).
 #[derive(Debug, Clone, PartialEq)]
@@ -252,11 +251,59 @@ impl Mlp {
         }
     }
 
+    /// Whether a training batch of `rows` rows gives some layer products large enough to split
+    /// over the calling thread's team ([`gemm::splits`]): the model decides how its step is
+    /// threaded, and the optimizer follows it (`Optimizer::step_for_batch`).
+    pub fn splits_products(&self, rows: usize) -> bool {
+        self.layers
+            .iter()
+            .any(|l| gemm::splits(rows, l.fan_in(), l.fan_out()))
+    }
+
     /// Lengths of the parameter tensors in `for_each_param` order.
     pub fn param_lengths(&self) -> Vec<usize> {
         self.layers
             .iter()
             .flat_map(|l| [l.weight.len(), l.bias.len()])
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::gemm::{Backend, INFERENCE, set_backend};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn inference_rows_do_not_depend_on_the_batch() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let model = Mlp::new(
+            &[70, 40, 30, 10],
+            Activation::Relu,
+            InitScheme::Torch,
+            &mut rng,
+        );
+        let x = Array2::from_shape_fn((150, 70), |_| rng.random_range(-1.0f32..1.0));
+        // whatever the training backend of this thread
+        set_backend(Backend::Gemm);
+        // the inference backend, and matrixmultiply (which has the property too)
+        for backend in [INFERENCE, Backend::Matrixmultiply] {
+            let full = model
+                .forward_with(x.view(), &mut Workspace::new(&model, 150), backend)
+                .to_owned();
+            for chunk in [1, 2, 7, 29, 64, 65, 149] {
+                let mut ws = Workspace::new(&model, chunk);
+                for start in (0..150).step_by(chunk) {
+                    let end = (start + chunk).min(150);
+                    let y = model.forward_with(x.slice(s![start..end, ..]), &mut ws, backend);
+                    assert!(
+                        y == full.slice(s![start..end, ..]),
+                        "{backend:?} chunk {chunk} at {start}"
+                    );
+                }
+            }
+        }
     }
 }

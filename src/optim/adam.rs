@@ -88,7 +88,7 @@ impl Adam {
             (true, true) => (false, true),
         };
         let (m_all, v_all, vmax_all) = (&mut self.m, &mut self.v, &mut self.v_max);
-        let threads = crate::nn::team::team_size();
+        let threads = crate::linalg::team::team_size();
         model.for_each_param(grads, |i, theta, grad| {
             let vmax: &mut [f32] = if c.amsgrad { &mut vmax_all[i] } else { &mut [] };
             let (m, v) = (&mut m_all[i][..], &mut v_all[i][..]);
@@ -151,7 +151,7 @@ fn update_split(
         }
     };
     let sh = &sh; // capture the Sync struct whole, not its raw-pointer fields
-    crate::nn::team::for_each_part(parts, &|i| {
+    crate::linalg::team::for_each_part(parts, &|i| {
         let (a, b) = (bound(i), bound(i + 1));
         let len = b - a;
         // SAFETY: a ≤ b ≤ n, checked lengths above; the ranges of different pieces are disjoint
@@ -198,6 +198,22 @@ fn update(
     l2: bool,
     decoupled: bool,
 ) {
+    update_with(Path::detect(), theta, grad, m, v, vmax, k, l2, decoupled)
+}
+
+/// [`update`] on the given [`Path`] (which the CPU must support).
+#[allow(clippy::too_many_arguments)]
+fn update_with(
+    path: Path,
+    theta: &mut [f32],
+    grad: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vmax: &mut [f32],
+    k: &Scalars,
+    l2: bool,
+    decoupled: bool,
+) {
     let ams = !vmax.is_empty();
     macro_rules! pick {
         ($body:ident) => {
@@ -211,20 +227,56 @@ fn update(
             }
         };
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            assert!(
+                Path::Avx512.supported(),
+                "AVX-512F path on a CPU without it"
+            );
             // SAFETY: the CPU supports AVX-512F, checked just above.
-            unsafe { pick!(body_avx512) };
-            return;
+            unsafe { pick!(body_avx512) }
         }
-        if std::is_x86_feature_detected!("avx2") {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx2 => {
+            assert!(Path::Avx2.supported(), "AVX2 path on a CPU without it");
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { pick!(body_avx2) };
-            return;
+            unsafe { pick!(body_avx2) }
+        }
+        _ => pick!(body),
+    }
+}
+
+/// The compiled versions of the update loop. [`update`] takes the widest the CPU supports
+/// ([`Path::detect`]); the tests force each one and compare their bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+impl Path {
+    /// The widest path this CPU runs.
+    fn detect() -> Path {
+        [Path::Avx512, Path::Avx2]
+            .into_iter()
+            .find(|p| p.supported())
+            .unwrap_or(Path::Portable)
+    }
+
+    /// Whether this CPU can run the path.
+    fn supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => std::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => std::is_x86_feature_detected!("avx2"),
+            Path::Portable => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
         }
     }
-    pick!(body)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -298,5 +350,109 @@ fn body<const L2: bool, const DECOUPLED: bool, const AMS: bool>(
             let denom = second.sqrt() / k.bc2_sqrt + k.eps;
             *t -= k.step_size * *m / denom;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic spread of values in about ±`scale` (with some exact zeros).
+    fn values(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let x = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8;
+                if x.is_multiple_of(13) {
+                    0.0
+                } else {
+                    (x as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * scale
+                }
+            })
+            .collect()
+    }
+
+    /// Tensors after three updates on `path`, as bits: θ, m, v, v_max.
+    fn run(path: Path, n: usize, l2: bool, decoupled: bool, ams: bool) -> [Vec<u32>; 4] {
+        let mut theta = values(n, 1, 1.0);
+        let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);
+        let mut vmax = if ams { vec![0.0; n] } else { Vec::new() };
+        for t in 1..=3 {
+            // a growing then shrinking gradient, so that v_max keeps an earlier maximum
+            let scale = [0.5, 3.0, 0.01][t - 1];
+            let grad = values(n, 7 * t as u32, scale);
+            let (b1, b2, lr, wd) = (0.9f64, 0.999f64, 1e-3, 0.01);
+            let k = Scalars {
+                step_size: (lr / (1.0 - b1.powi(t as i32))) as f32,
+                bc2_sqrt: (1.0 - b2.powi(t as i32)).sqrt() as f32,
+                b1: b1 as f32,
+                b2: b2 as f32,
+                eps: 1e-8,
+                wd: wd as f32,
+                decay: (1.0 - lr * wd) as f32,
+            };
+            update_with(
+                path, &mut theta, &grad, &mut m, &mut v, &mut vmax, &k, l2, decoupled,
+            );
+        }
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        [bits(&theta), bits(&m), bits(&v), bits(&vmax)]
+    }
+
+    /// Every compiled path gives the portable path's bits: the same operations in the same
+    /// order, no fused multiply-add, on lengths that leave every kind of vector remainder.
+    #[test]
+    fn every_path_gives_the_portable_bits() {
+        let mut ran = Vec::new();
+        for path in [Path::Avx512, Path::Avx2] {
+            if !path.supported() {
+                println!("note: this CPU does not run the {path:?} path; not compared");
+                continue;
+            }
+            ran.push(path);
+            for n in [1, 2, 7, 15, 16, 17, 31, 33, 64, 1023, 65_537] {
+                // (L2, decoupled, amsgrad): every monomorphised variant
+                for (l2, decoupled, ams) in [
+                    (false, false, false),
+                    (true, false, false),
+                    (false, true, false),
+                    (false, false, true),
+                    (true, false, true),
+                    (false, true, true),
+                ] {
+                    let want = run(Path::Portable, n, l2, decoupled, ams);
+                    let got = run(path, n, l2, decoupled, ams);
+                    for (name, (w, g)) in ["theta", "m", "v", "v_max"]
+                        .iter()
+                        .zip(want.iter().zip(&got))
+                    {
+                        if let Some(i) = (0..w.len()).find(|&i| w[i] != g[i]) {
+                            panic!(
+                                "{path:?} n {n} l2 {l2} decoupled {decoupled} amsgrad {ams}: {name}[{i}] {} vs portable {}",
+                                f32::from_bits(g[i]),
+                                f32::from_bits(w[i])
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "compared with the portable path: {ran:?}; this CPU's own path: {:?}",
+            Path::detect()
+        );
+    }
+
+    #[test]
+    fn the_variants_differ() {
+        // the comparison above would pass trivially if the flags did nothing
+        let n = 33;
+        let plain = run(Path::Portable, n, false, false, false);
+        assert_ne!(plain[0], run(Path::Portable, n, true, false, false)[0]);
+        assert_ne!(plain[0], run(Path::Portable, n, false, true, false)[0]);
+        assert_ne!(plain[0], run(Path::Portable, n, false, false, true)[0]);
+        assert_ne!(
+            run(Path::Portable, n, true, false, false)[0],
+            run(Path::Portable, n, false, true, false)[0]
+        );
     }
 }

@@ -48,6 +48,23 @@ impl Optimizer {
         }
     }
 
+    /// [`Optimizer::step`] after a training batch of `rows` rows: the update is shared with the
+    /// thread team only when the batch's products were ([`Mlp::splits_products`]); otherwise its
+    /// tensors would move between cores for nothing (docs/performance.md).
+    pub fn step_for_batch(
+        &mut self,
+        model: &mut Mlp,
+        grads: &Grads,
+        params: StepParams,
+        rows: usize,
+    ) {
+        if model.splits_products(rows) {
+            self.step(model, grads, params);
+        } else {
+            crate::linalg::team::serial(|| self.step(model, grads, params));
+        }
+    }
+
     /// The momentum (SGD) or β1 (Adam) used when a schedule does not override it.
     pub fn base_momentum(&self) -> f64 {
         match self {

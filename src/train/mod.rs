@@ -12,7 +12,7 @@ pub use observer::{Control, EpochReport, Observer, StepReport};
 use std::time::Instant;
 
 use crate::data::{Batcher, Part, Splits, Target, Task};
-use crate::nn::{Grads, LossSums, Mlp, Workspace};
+use crate::nn::{Grads, LossSums, Mlp, Targets, Workspace};
 use crate::optim::{Optimizer, StepParams};
 use crate::schedule::Schedule;
 
@@ -111,6 +111,43 @@ pub fn evaluate(model: &Mlp, part: &Part, ws: &mut Workspace) -> (f64, f64) {
     )
 }
 
+/// What one training step did.
+#[derive(Debug)]
+pub enum StepResult<'b> {
+    /// The update was applied; `sums` are the batch's loss sums (before the update), `targets`
+    /// the batch's targets.
+    Applied {
+        sums: LossSums,
+        targets: Targets<'b>,
+    },
+    /// The batch's mean loss was not finite: the update was not applied.
+    NonFinite { loss: f64 },
+}
+
+/// One whole training step on mini-batch `b` of `part` (the batcher's epoch already started):
+/// gather the batch, forward, loss, backward, then — when the mean loss is finite — the
+/// optimizer's update with `params`. Allocates nothing once the buffers are warm.
+#[allow(clippy::too_many_arguments)]
+pub fn step<'b>(
+    model: &mut Mlp,
+    optimizer: &mut Optimizer,
+    part: &Part,
+    batcher: &'b mut Batcher,
+    b: usize,
+    ws: &mut Workspace,
+    grads: &mut Grads,
+    params: StepParams,
+) -> StepResult<'b> {
+    let (x, targets) = batcher.batch(part, b);
+    let sums = model.loss_and_grad(x, targets, ws, grads);
+    let loss = sums.mean_loss();
+    if !loss.is_finite() {
+        return StepResult::NonFinite { loss };
+    }
+    optimizer.step_for_batch(model, grads, params, sums.rows);
+    StepResult::Applied { sums, targets }
+}
+
 /// Train `model` on `splits.train`.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
@@ -149,31 +186,32 @@ pub fn fit(
             }
             lr = schedule.lr(step);
             let momentum = schedule.momentum(step);
-            let (x, targets) = batcher.batch(&splits.train, b);
-            if let crate::nn::Targets::Values(v) = targets {
-                for &y in v {
-                    y_sum += y as f64;
-                    y_sq += (y as f64) * (y as f64);
-                }
-            }
-            let batch = model.loss_and_grad(x, targets, &mut ws, &mut grads);
-            let loss = batch.mean_loss();
-            if !loss.is_finite() {
-                end = End::NonFinite { step, lr, loss };
-                break 'epochs;
-            }
-            // the update is shared with the thread team only when the step's products were:
-            // otherwise its tensors would move between cores for nothing (docs/performance.md)
-            let products_split = model
-                .layers
-                .iter()
-                .any(|l| crate::nn::gemm::splits(batch.rows, l.fan_in(), l.fan_out()));
             let params = StepParams { lr, momentum };
-            if products_split {
-                optimizer.step(model, &grads, params);
-            } else {
-                crate::nn::team::serial(|| optimizer.step(model, &grads, params));
-            }
+            let batch = match self::step(
+                model,
+                optimizer,
+                &splits.train,
+                batcher,
+                b,
+                &mut ws,
+                &mut grads,
+                params,
+            ) {
+                StepResult::Applied { sums, targets } => {
+                    if let Targets::Values(v) = targets {
+                        for &y in v {
+                            y_sum += y as f64;
+                            y_sq += (y as f64) * (y as f64);
+                        }
+                    }
+                    sums
+                }
+                StepResult::NonFinite { loss } => {
+                    end = End::NonFinite { step, lr, loss };
+                    break 'epochs;
+                }
+            };
+            let loss = batch.mean_loss();
             sums.add(batch);
             let report = StepReport {
                 step,
@@ -234,4 +272,201 @@ pub fn fit(
         obs.on_finish(&outcome, model)?;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{self, builtin};
+    use crate::nn::{Activation, InitScheme};
+    use crate::optim::{Adam, AdamConfig, Sgd, SgdConfig};
+    use rand::SeedableRng;
+
+    /// Iris (120 training rows: 8 batches of 16 per epoch), a 4-8-3 MLP and a fresh batcher.
+    fn setup() -> (Splits, Mlp, Batcher) {
+        let ds = builtin::load("iris").expect("a built-in").expect("loads");
+        let splits = data::split(&ds, 0.2, true, 0).expect("splits");
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let model = Mlp::new(&[4, 8, 3], Activation::Relu, InitScheme::Torch, &mut rng);
+        let batcher = Batcher::new(&splits.train, 16, true, 5);
+        (splits, model, batcher)
+    }
+
+    /// Every weight and bias as bits, in parameter order.
+    fn bits(model: &Mlp) -> Vec<u32> {
+        model
+            .layers
+            .iter()
+            .flat_map(|l| l.weight.iter().chain(l.bias.iter()))
+            .map(|v| v.to_bits())
+            .collect()
+    }
+
+    struct Constant(f64);
+    impl LrSchedule for Constant {
+        fn lr(&self, _: u64) -> f64 {
+            self.0
+        }
+    }
+
+    /// 0.05 until `from`, then a LR so large that the next loss is not finite.
+    struct Explodes {
+        from: u64,
+    }
+    impl LrSchedule for Explodes {
+        fn lr(&self, step: u64) -> f64 {
+            if step < self.from { 0.05 } else { 1e30 }
+        }
+    }
+
+    /// Records every report and the weights after every step.
+    #[derive(Default)]
+    struct Log {
+        steps: Vec<StepReport>,
+        epochs: Vec<EpochReport>,
+        weights: Vec<Vec<u32>>,
+        finished: bool,
+    }
+    impl Observer for Log {
+        fn on_step(&mut self, report: &StepReport, model: &Mlp) -> anyhow::Result<Control> {
+            self.steps.push(report.clone());
+            self.weights.push(bits(model));
+            Ok(Control::Continue)
+        }
+        fn on_epoch(&mut self, report: &EpochReport, _: &Mlp) -> anyhow::Result<Control> {
+            self.epochs.push(report.clone());
+            Ok(Control::Continue)
+        }
+        fn on_finish(&mut self, _: &FitOutcome, _: &Mlp) -> anyhow::Result<()> {
+            self.finished = true;
+            Ok(())
+        }
+    }
+
+    fn settings(epochs: usize, max_steps: Option<u64>) -> FitSettings {
+        FitSettings {
+            epochs,
+            max_steps,
+            validate: true,
+        }
+    }
+
+    #[test]
+    fn observers_do_not_change_the_weights() {
+        let run = |observers: &mut [&mut dyn Observer]| {
+            let (splits, mut model, mut batcher) = setup();
+            let mut opt = Optimizer::Adam(Adam::new(&model, AdamConfig::default()));
+            let outcome = fit(
+                &mut model,
+                &mut opt,
+                &Constant(0.01),
+                &splits,
+                &mut batcher,
+                settings(3, None),
+                observers,
+            )
+            .expect("fit");
+            (model, outcome)
+        };
+        let (bare, bare_outcome) = run(&mut []);
+        let (mut log, mut second) = (Log::default(), Log::default());
+        let (logged, outcome) = run(&mut [&mut log, &mut second]);
+        assert_eq!(bare_outcome.end, End::Completed);
+        assert_eq!(outcome.end, End::Completed);
+        assert_eq!(outcome.steps, 24);
+        assert_eq!(bits(&bare), bits(&logged));
+        assert_ne!(bits(&bare), log.weights[0], "training moved the weights");
+        // every step was seen, in order, by every observer
+        assert_eq!(log.steps.len(), 24);
+        assert!(
+            log.steps
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r.step == i as u64)
+        );
+        assert_eq!(log.steps, second.steps);
+        assert_eq!(log.weights.last(), Some(&bits(&logged)));
+        assert!(log.finished && second.finished);
+        // the epoch reports (apart from the clock) are the same too
+        let strip = |e: &[EpochReport]| -> Vec<EpochReport> {
+            e.iter()
+                .map(|r| EpochReport {
+                    seconds: 0.0,
+                    ..r.clone()
+                })
+                .collect()
+        };
+        assert_eq!(strip(&bare_outcome.epochs), strip(&log.epochs));
+        assert_eq!(strip(&outcome.epochs), strip(&log.epochs));
+    }
+
+    #[test]
+    fn a_non_finite_loss_ends_the_loop_before_its_update() {
+        let (splits, mut model, mut batcher) = setup();
+        let config = SgdConfig {
+            momentum: 0.9,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        let mut opt = Optimizer::Sgd(Sgd::new(&model, config));
+        let mut log = Log::default();
+        // step 10 (in the second epoch) uses the huge LR; the loss of step 11 is not finite
+        let outcome = fit(
+            &mut model,
+            &mut opt,
+            &Explodes { from: 10 },
+            &splits,
+            &mut batcher,
+            settings(5, None),
+            &mut [&mut log],
+        )
+        .expect("fit");
+        match outcome.end {
+            End::NonFinite { step, lr, loss } => {
+                assert_eq!(step, 11);
+                assert_eq!(lr, 1e30);
+                assert!(!loss.is_finite());
+            }
+            ref other => panic!("ended with {other:?}"),
+        }
+        assert_eq!(outcome.steps, 11);
+        assert_eq!(opt.steps_taken(), 11);
+        assert_eq!(log.steps.len(), 11);
+        assert_eq!(outcome.epochs.len(), 1, "the broken epoch is not reported");
+        // the weights are those after step 10: step 11's update was not applied
+        assert_eq!(log.weights.last(), Some(&bits(&model)));
+        assert!(
+            model
+                .layers
+                .iter()
+                .all(|l| l.weight.iter().all(|v| v.is_finite()))
+        );
+        assert!(log.finished);
+    }
+
+    #[test]
+    fn max_steps_stops_at_that_count() {
+        for max in [0u64, 1, 7, 8, 11] {
+            let (splits, mut model, mut batcher) = setup();
+            let mut opt = Optimizer::Adam(Adam::new(&model, AdamConfig::default()));
+            let mut log = Log::default();
+            let outcome = fit(
+                &mut model,
+                &mut opt,
+                &Constant(0.01),
+                &splits,
+                &mut batcher,
+                settings(10, Some(max)),
+                &mut [&mut log],
+            )
+            .expect("fit");
+            assert_eq!(outcome.end, End::Completed, "max {max}");
+            assert_eq!(outcome.steps, max);
+            assert_eq!(opt.steps_taken(), max);
+            assert_eq!(log.steps.len() as u64, max);
+            // whole epochs of 8 steps that finished before the limit are reported
+            assert_eq!(outcome.epochs.len() as u64, max / 8, "max {max}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! Backends, all pure Rust (a default build needs no system library):
 //! - `native` (the default, for training and inference): our own packed GEMM (`sgemm.rs`) with
 //!   AVX-512, AVX2+FMA and portable micro-kernels picked at run time. It allocates nothing once
-//!   its per-thread packing buffer is sized ([`Workspace::new`](super::Workspace::new) sizes it),
+//!   its per-thread packing buffer is sized ([`sgemm::reserve`]; the model's workspace does it),
 //!   and a row's result does not depend on the other rows of the batch or on how the product is
 //!   split. Measured per product on the benchmark shapes (`cargo bench --bench gemm_shapes`) it
 //!   is faster than the other two on 28 of 32 and in sum.
@@ -34,7 +34,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use super::{sgemm, team};
 
 /// The matrix-product implementation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// The `gemm` crate (sarah-ek): AVX-512 kernels.
     Gemm,
@@ -45,12 +45,44 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, in the order the command line lists them.
+    pub const ALL: [Self; 3] = [Backend::Gemm, Backend::Matrixmultiply, Backend::Native];
+
+    /// The backend's name on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Gemm => "gemm",
             Backend::Matrixmultiply => "matrixmultiply",
             Backend::Native => "native",
         }
+    }
+
+    /// One line saying what the backend is (the command line's per-value help).
+    pub fn about(self) -> &'static str {
+        match self {
+            Backend::Gemm => "The `gemm` crate (sarah-ek): AVX-512 kernels",
+            Backend::Matrixmultiply => {
+                "`matrixmultiply` through `ndarray::linalg::general_mat_mul`"
+            }
+            Backend::Native => {
+                "Our own packed GEMM (`sgemm.rs`): no allocation once warm, rows independent of the batch"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    /// A backend by its [`name`](Backend::name).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown GEMM backend '{s}' (valid: {})", names.join(", "))
+            })
     }
 }
 
@@ -405,36 +437,12 @@ mod tests {
     }
 
     #[test]
-    fn inference_rows_do_not_depend_on_the_batch() {
-        use crate::nn::{Activation, InitScheme, Mlp, Workspace};
-        use ndarray::s;
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let model = Mlp::new(
-            &[70, 40, 30, 10],
-            Activation::Relu,
-            InitScheme::Torch,
-            &mut rng,
-        );
-        let x = random(&mut rng, 150, 70, false);
-        // whatever the training backend of this thread
-        set_backend(Backend::Gemm);
-        // the inference backend, and matrixmultiply (which has the property too)
-        for backend in [INFERENCE, Backend::Matrixmultiply] {
-            let full = model
-                .forward_with(x.view(), &mut Workspace::new(&model, 150), backend)
-                .to_owned();
-            for chunk in [1, 2, 7, 29, 64, 65, 149] {
-                let mut ws = Workspace::new(&model, chunk);
-                for start in (0..150).step_by(chunk) {
-                    let end = (start + chunk).min(150);
-                    let y = model.forward_with(x.slice(s![start..end, ..]), &mut ws, backend);
-                    assert!(
-                        y == full.slice(s![start..end, ..]),
-                        "{backend:?} chunk {chunk} at {start}"
-                    );
-                }
-            }
+    fn names_round_trip() {
+        for b in Backend::ALL {
+            assert_eq!(b.name().parse::<Backend>(), Ok(b));
         }
+        let err = "blas".parse::<Backend>().unwrap_err();
+        assert!(err.contains("gemm, matrixmultiply, native"), "{err}");
     }
 
     #[test]
