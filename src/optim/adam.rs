@@ -62,22 +62,31 @@ impl Adam {
 
     pub fn step(&mut self, model: &mut Mlp, grads: &Grads, p: StepParams) {
         self.steps += 1;
-        let t = self.steps as i32;
+        // PyTorch's step count is a float (`state_steps[i].item()`), and `beta ** step` is C's
+        // `pow` on doubles: `powf`, not `powi` (repeated multiplication, rounded differently).
+        let t = self.steps as f64;
         let c = self.config;
         let beta1 = p.momentum.unwrap_or(c.beta1);
-        // Python floats (f64) in PyTorch, cast to the tensor dtype where they meet tensors.
-        let bias_correction1 = 1.0 - beta1.powi(t);
-        let bias_correction2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
+        // Python floats (f64) in PyTorch, each cast to f32 once where it meets a tensor:
+        // `bias_correction1 = 1 - beta1 ** step`, `step_size = lr / bias_correction1`,
+        // `bias_correction2_sqrt = bias_correction2 ** 0.5`, and the lerp / addcmul weights
+        // `1 - beta1`, `1 - beta2`, which are computed in double *before* the cast (not as
+        // `1 - (beta as f32)`: `1 - 0.999f32` = 0.00099998713, torch's 0.0010000000475).
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2_sqrt = (1.0 - c.beta2.powf(t)).powf(0.5);
         let step_size = (p.lr / bias_correction1) as f32;
         let bc2_sqrt = bias_correction2_sqrt as f32;
-        let (b1, b2, eps) = (beta1 as f32, c.beta2 as f32, c.eps as f32);
+        let (one_minus_b1, one_minus_b2) = ((1.0 - beta1) as f32, (1.0 - c.beta2) as f32);
+        let (b2, eps) = (c.beta2 as f32, c.eps as f32);
         let wd = c.weight_decay as f32;
+        // AdamW: `param.mul_(1 - lr * weight_decay)`, the factor in double.
         let decay = (1.0 - p.lr * c.weight_decay) as f32;
         let k = Scalars {
             step_size,
             bc2_sqrt,
-            b1,
+            one_minus_b1,
             b2,
+            one_minus_b2,
             eps,
             wd,
             decay,
@@ -176,8 +185,11 @@ fn update_split(
 struct Scalars {
     step_size: f32,
     bc2_sqrt: f32,
-    b1: f32,
+    /// `1 - beta1`, computed in f64 and then rounded (torch's lerp weight).
+    one_minus_b1: f32,
     b2: f32,
+    /// `1 - beta2`, computed in f64 and then rounded (torch's addcmul value).
+    one_minus_b2: f32,
     eps: f32,
     wd: f32,
     decay: f32,
@@ -316,8 +328,7 @@ fn body<const L2: bool, const DECOUPLED: bool, const AMS: bool>(
 ) {
     let n = theta.len();
     let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
-    let one_minus_b1 = 1.0 - k.b1;
-    let one_minus_b2 = 1.0 - k.b2;
+    let (one_minus_b1, one_minus_b2) = (k.one_minus_b1, k.one_minus_b2);
     let step = |t: &mut f32, g: f32, m: &mut f32, v: &mut f32| -> f32 {
         let mut g = g;
         if DECOUPLED {

@@ -40,7 +40,8 @@ impl Sgd {
         let lr = p.lr as f32;
         let mu = p.momentum.unwrap_or(self.config.momentum) as f32;
         let wd = self.config.weight_decay as f32;
-        let damp = 1.0 - self.config.dampening as f32;
+        // `buf.mul_(momentum).add_(grad, alpha=1 - dampening)`: the weight in f64, then cast.
+        let damp = (1.0 - self.config.dampening) as f32;
         let nesterov = self.config.nesterov;
         let first = self.steps == 0;
         let velocity = &mut self.velocity;
