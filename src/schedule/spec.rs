@@ -1,5 +1,5 @@
 //! `ScheduleSpec`: the schedule settings a run asked for (the family and each setting, named
-//! after its flag; no clap), the check that every given setting is one the family uses, the
+//! after its flag; nothing of the command-line parser), the check that every given setting is one the family uses, the
 //! warm-up, and the dispatch to the family's own `build` (each family file holds its defaults,
 //! its validation and its `--list` entry).
 //!
