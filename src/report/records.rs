@@ -653,6 +653,17 @@ impl RunSummary {
         }
     }
 
+    /// Dataset facts, model facts and optimizer configuration of a run that trained a model
+    /// (all but compare).
+    pub fn training_facts(&self) -> Option<(&DatasetFacts, &ModelFacts, &Value)> {
+        match self {
+            RunSummary::Train(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
+            RunSummary::FindLr(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
+            RunSummary::Snapshot(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
+            RunSummary::Compare(_) => None,
+        }
+    }
+
     /// Parse a summary's text; `source` names the file in errors (which are input errors naming
     /// the field, line and column).
     pub fn parse(text: &str, source: &str) -> anyhow::Result<RunSummary> {

@@ -7,9 +7,9 @@ use serde_json::Value;
 use super::Page;
 use super::facts::*;
 use crate::report::format::fmt_num;
-use crate::report::records::RunSummary;
+use crate::report::records::{CompareSummary, RunSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
+pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) {
     let exp = &s["experiment"];
     let m = exp["metric"].as_str().unwrap_or("acc");
     let arms = exp["arms"].as_array().cloned().unwrap_or_default();
@@ -22,13 +22,13 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
         .map(|a| a.iter().map(text).collect())
         .unwrap_or_default();
     // dataset and model from the first run that left a summary
-    let first_run: Option<Value> = s["runs"].as_array().and_then(|runs| {
+    let first_run: Option<RunSummary> = s["runs"].as_array().and_then(|runs| {
         runs.iter().find_map(|r| {
             let folder = r["folder"].as_str()?;
-            let run = RunSummary::read(&dir.join(folder)).ok()?;
-            serde_json::from_str(&run.to_json_text().ok()?).ok()
+            RunSummary::read(&dir.join(folder)).ok()
         })
     });
+    let first_run = first_run.as_ref().and_then(RunSummary::training_facts);
     page.subtitle = format!(
         "{} arm{} × {} seed{}{}",
         arms.len(),
@@ -37,8 +37,8 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
         if seeds.len() == 1 { "" } else { "s" },
         first_run.as_ref().map_or(String::new(), |r| format!(
             " · {} · {}",
-            dataset_line(r),
-            model_line(r)
+            dataset_line(r.0),
+            model_line(r.1)
         ))
     );
     page.h2("Experiment");
@@ -63,12 +63,9 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
     }
     let mut facts = vec![("shared flags", shared.join(" "))];
     if let Some(r) = &first_run {
-        facts.push(("dataset", dataset_line(r)));
-        facts.push(("model", model_line(r)));
-        facts.push((
-            "optimizer",
-            object_line(&r["config"]["optimizer"], &["decoupled"]),
-        ));
+        facts.push(("dataset", dataset_line(r.0)));
+        facts.push(("model", model_line(r.1)));
+        facts.push(("optimizer", object_line(r.2, &["decoupled"])));
     }
     facts.push(("seeds", seeds.join(", ")));
     if let Some(t) = exp["target"].as_object() {

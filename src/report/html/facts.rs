@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::Page;
 use crate::report::format::fmt_num;
+use crate::report::records::{DatasetFacts, EndStatus, ModelFacts, RunSettings, Task};
 
 /// A JSON number for people (4 significant digits), "–" when absent.
 pub(super) fn num(v: &Value) -> String {
@@ -69,75 +70,68 @@ pub(super) fn object_line(v: &Value, skip: &[&str]) -> String {
     }
 }
 
-pub(super) fn model_line(s: &Value) -> String {
-    let sizes = s["model"]["sizes"]
-        .as_array()
-        .map(|a| a.iter().map(text).collect::<Vec<_>>().join("-"))
-        .unwrap_or_default();
+pub(super) fn model_line(m: &ModelFacts) -> String {
+    let sizes: Vec<String> = m.sizes.iter().map(u64::to_string).collect();
     format!(
-        "MLP {sizes} {} ({} parameters)",
-        s["model"]["activation"].as_str().unwrap_or(""),
-        text(&s["model"]["parameters"])
+        "MLP {} {} ({} parameters)",
+        sizes.join("-"),
+        m.activation,
+        m.parameters
     )
 }
 
-pub(super) fn dataset_line(s: &Value) -> String {
-    let d = &s["dataset"];
-    let kind = match d["task"].as_str() {
-        Some("regress") => "regression".to_string(),
-        _ => format!("{} classes", text(&d["classes"])),
+pub(super) fn dataset_line(d: &DatasetFacts) -> String {
+    let kind = match d.task {
+        Task::Regress => "regression".to_string(),
+        Task::Classify => format!("{} classes", d.classes),
     };
     format!(
         "{} ({} rows × {} features, {kind}; {} train / {} validation)",
-        d["name"].as_str().unwrap_or("?"),
-        text(&d["samples"]),
-        text(&d["features"]),
-        text(&d["train_rows"]),
-        text(&d["val_rows"])
+        d.name, d.samples, d.features, d.train_rows, d.val_rows
     )
 }
 
-/// "acc" or "r2", from the dataset's task.
-pub(super) fn metric(s: &Value) -> &'static str {
-    match s["dataset"]["task"].as_str() {
-        Some("regress") => "r2",
-        _ => "acc",
-    }
-}
-
 /// Dataset, model and optimizer rows shared by the training commands.
-pub(super) fn run_facts(s: &Value) -> Vec<(&'static str, String)> {
+pub(super) fn run_facts(
+    dataset: &DatasetFacts,
+    model: &ModelFacts,
+    optimizer: &Value,
+) -> Vec<(&'static str, String)> {
     let mut rows = vec![
-        ("dataset", dataset_line(s)),
-        ("model", model_line(s)),
-        (
-            "optimizer",
-            object_line(&s["config"]["optimizer"], &["decoupled"]),
-        ),
+        ("dataset", dataset_line(dataset)),
+        ("model", model_line(model)),
+        ("optimizer", object_line(optimizer, &["decoupled"])),
     ];
-    if let Some(from) = s["model"]["init_from"].as_str() {
-        rows.push(("initial weights", from.to_string()));
+    if let Some(from) = &model.init_from {
+        rows.push(("initial weights", from.clone()));
     }
     rows
 }
 
+/// What train and snapshot-ensemble share: the run's facts, schedule, length and end.
+pub(super) struct Training<'a> {
+    pub dataset: &'a DatasetFacts,
+    pub model: &'a ModelFacts,
+    pub optimizer: &'a Value,
+    pub schedule: &'a Value,
+    pub run: &'a RunSettings,
+    pub steps_per_epoch: u64,
+    pub end: &'a EndStatus,
+}
+
 /// `run_facts` plus the schedule, the length of training and how it ended (train and
 /// snapshot-ensemble).
-pub(super) fn training_facts(s: &Value) -> Vec<(&'static str, String)> {
-    let run = &s["config"]["run"];
-    let mut facts = run_facts(s);
-    facts.push(("schedule", object_line(&s["config"]["schedule"], &[])));
+pub(super) fn training_facts(t: &Training) -> Vec<(&'static str, String)> {
+    let mut facts = run_facts(t.dataset, t.model, t.optimizer);
+    facts.push(("schedule", object_line(t.schedule, &[])));
     facts.push((
         "training",
         format!(
             "{} epochs × {} steps of {} rows, seed {}",
-            text(&run["epochs"]),
-            text(&s["steps_per_epoch"]),
-            text(&run["batch_size"]),
-            text(&run["seed"])
+            t.run.epochs, t.steps_per_epoch, t.run.batch_size, t.run.seed
         ),
     ));
-    facts.push(("end", end_status(&s["result"]["end"])));
+    facts.push(("end", end_status(t.end)));
     facts
 }
 
@@ -182,17 +176,13 @@ pub(super) fn base_flags(s: &Value) -> String {
     f
 }
 
-pub(super) fn end_status(end: &Value) -> String {
-    match end["status"].as_str() {
-        Some("diverged") => format!(
-            "diverged at step {} (lr {}, loss {})",
-            text(&end["step"]),
-            lr(&end["lr"]),
-            text(&end["loss"])
-        ),
-        Some("stopped") => format!("stopped: {}", text(&end["reason"])),
-        Some(s) => s.to_string(),
-        None => "–".into(),
+pub(super) fn end_status(end: &EndStatus) -> String {
+    match end {
+        EndStatus::Diverged { loss, lr, step } => {
+            format!("diverged at step {step} (lr {lr:.2e}, loss {loss})")
+        }
+        EndStatus::Stopped { reason } => format!("stopped: {reason}"),
+        other => other.name().to_string(),
     }
 }
 

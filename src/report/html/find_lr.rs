@@ -7,13 +7,14 @@ use serde_json::Value;
 
 use super::facts::*;
 use super::{Page, esc};
+use crate::report::records::FindLrSummary;
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
+pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &FindLrSummary) {
     let c = &s["config"]["sweep"];
     page.subtitle = format!(
         "{} · {} · {}",
-        dataset_line(s),
-        model_line(s),
+        dataset_line(&t.dataset),
+        model_line(&t.model),
         object_line(&s["config"]["optimizer"], &["decoupled"])
     );
     page.h2("Run");
@@ -27,7 +28,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
     );
     page.commands(&[command_line(s, rebuilt)]);
     page.p("The LR range test trains a fresh model while the learning rate rises after every mini-batch, and records the loss. At low rates the loss barely moves, then it falls steeply, then it diverges; good learning rates lie in the steep part, below the point of divergence.");
-    let mut facts = run_facts(s);
+    let mut facts = run_facts(&t.dataset, &t.model, &t.config.optimizer);
     facts.push((
         "sweep",
         format!(

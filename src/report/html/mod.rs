@@ -41,10 +41,10 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     }?)?;
     let mut page = Page::default();
     match &typed {
-        RunSummary::Train(_) => train::page(&mut page, dir, &summary),
-        RunSummary::FindLr(_) => find_lr::page(&mut page, dir, &summary),
-        RunSummary::Snapshot(_) => snapshot::page(&mut page, dir, &summary),
-        RunSummary::Compare(_) => compare::page(&mut page, dir, &summary),
+        RunSummary::Train(t) => train::page(&mut page, dir, &summary, t),
+        RunSummary::FindLr(t) => find_lr::page(&mut page, dir, &summary, t),
+        RunSummary::Snapshot(t) => snapshot::page(&mut page, dir, &summary, t),
+        RunSummary::Compare(t) => compare::page(&mut page, dir, &summary, t),
     }
     Ok(page.finish(typed.command(), &summary))
 }

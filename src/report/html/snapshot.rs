@@ -7,16 +7,18 @@ use serde_json::Value;
 
 use super::Page;
 use super::facts::*;
+use crate::report::format::fmt_num;
+use crate::report::records::SnapshotSummary;
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
-    let m = metric(s);
+pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) {
+    let m = t.dataset.task.metric();
     let r = &s["result"];
     let run = &s["config"]["run"];
     let ens = &s["config"]["ensemble"];
     page.subtitle = format!(
         "{} · {} · {}",
-        dataset_line(s),
-        model_line(s),
+        dataset_line(&t.dataset),
+        model_line(&t.model),
         object_line(&s["config"]["schedule"], &[])
     );
     page.h2("Run");
@@ -35,7 +37,15 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
     );
     page.commands(&[command_line(s, rebuilt)]);
     page.p("A snapshot ensemble trains once under a learning rate that restarts every cycle, keeps the weights at the end of each cycle (where the LR is lowest), and averages the class probabilities of the last few snapshots.");
-    page.facts(&training_facts(s));
+    page.facts(&training_facts(&Training {
+        dataset: &t.dataset,
+        model: &t.model,
+        optimizer: &t.config.optimizer,
+        schedule: &t.config.schedule,
+        run: &t.config.run,
+        steps_per_epoch: t.steps_per_epoch,
+        end: &t.result.end,
+    }));
 
     page.h2("Snapshots");
     let vm = format!("val {m}");
@@ -104,13 +114,12 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
             num(&f[format!("val_{m}")]),
         ]);
     }
-    let b = &r["baseline"];
-    if b.is_object() {
+    if let Some(b) = &t.result.baseline {
         rows.push(vec![
-            format!("baseline ({})", object_line(&b["schedule"], &[])),
-            end_status(&b["end"]),
-            num(&b["val_loss"]),
-            num(&b[format!("val_{m}")]),
+            format!("baseline ({})", object_line(&b.schedule, &[])),
+            end_status(&b.end),
+            fmt_num(b.val_loss.flatten()),
+            fmt_num(b.val_metric()),
         ]);
     }
     page.table(&["model", "snapshots", "val loss", &vm], &rows);

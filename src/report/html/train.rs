@@ -6,46 +6,60 @@ use serde_json::Value;
 
 use super::Page;
 use super::facts::*;
+use crate::report::format::fmt_num;
+use crate::report::records::{EpochFacts, TrainSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
-    let m = metric(s);
-    let r = &s["result"];
-    let run = &s["config"]["run"];
+pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &TrainSummary) {
+    let m = t.dataset.task.metric();
+    let r = &t.result;
+    let run = &t.config.run;
     page.subtitle = format!(
         "{} · {} · {}",
-        dataset_line(s),
-        model_line(s),
-        object_line(&s["config"]["schedule"], &[])
+        dataset_line(&t.dataset),
+        model_line(&t.model),
+        object_line(&t.config.schedule, &[])
     );
     page.h2("Run");
     let rebuilt = format!(
         "lrtool train {} --lr {} --epochs {} --batch-size {} --seed {}",
         base_flags(s),
-        text(&run["lr"]),
-        text(&run["epochs"]),
-        text(&run["batch_size"]),
-        text(&run["seed"])
+        fmt_num(Some(run.lr)),
+        run.epochs,
+        run.batch_size,
+        run.seed
     );
     page.commands(&[command_line(s, rebuilt)]);
-    page.facts(&training_facts(s));
+    page.facts(&training_facts(&Training {
+        dataset: &t.dataset,
+        model: &t.model,
+        optimizer: &t.config.optimizer,
+        schedule: &t.config.schedule,
+        run,
+        steps_per_epoch: t.steps_per_epoch,
+        end: &r.end,
+    }));
 
     page.h2("Results");
-    let row = |label: &str, e: &Value| {
-        vec![
-            label.to_string(),
-            text(&e["epoch"]),
-            num(&e["train_loss"]),
-            num(&e[format!("train_{m}")]),
-            num(&e["val_loss"]),
-            num(&e[format!("val_{m}")]),
-        ]
+    let row = |label: &str, e: Option<&EpochFacts>| {
+        let mut cells = vec![label.to_string()];
+        match e {
+            Some(e) => cells.extend([
+                e.epoch.to_string(),
+                fmt_num(e.train_loss),
+                fmt_num(e.train_metric()),
+                fmt_num(e.val_loss),
+                fmt_num(e.val_metric()),
+            ]),
+            None => cells.extend(std::iter::repeat_n(fmt_num(None), 5)),
+        }
+        cells
     };
     let (tm, vm) = (format!("train {m}"), format!("val {m}"));
     page.table(
         &["", "epoch", "train loss", &tm, "val loss", &vm],
         &[
-            row("final", &r["final"]),
-            row("best val loss", &r["best_val_loss"]),
+            row("final", r.last.as_ref()),
+            row("best val loss", r.best_val_loss.as_ref()),
         ],
     );
     page.h2("Plots");
@@ -60,8 +74,8 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value) {
         "The learning rate (and momentum when it moves) at every step.",
     );
 
-    let lr_used = run["lr"].as_f64().unwrap_or(1e-3);
-    let epochs = text(&run["epochs"]);
+    let lr_used = run.lr;
+    let epochs = run.epochs;
     let base = base_flags(s);
     next(
         page,
