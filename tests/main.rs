@@ -10,6 +10,7 @@ mod compare;
 mod find_lr;
 mod gradcheck;
 mod properties;
+mod records;
 mod reliability;
 mod report;
 mod schedule;

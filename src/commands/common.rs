@@ -270,17 +270,5 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A number for people: 4 significant digits, or "–" when missing.
-pub fn fmt_num(v: Option<f64>) -> String {
-    match v {
-        Some(v) if v.is_finite() => {
-            if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
-                format!("{v:.3e}")
-            } else {
-                format!("{v:.4}")
-            }
-        }
-        Some(v) => format!("{v}"),
-        None => "–".into(),
-    }
-}
+/// A number for people: 4 significant digits, or "–" when missing (owned by the report).
+pub use crate::report::format::fmt_num;

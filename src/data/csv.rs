@@ -218,6 +218,152 @@ pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Res
     Ok(Array2::from_shape_vec((rows, names.len()), values)?)
 }
 
+/// A CSV table read by column name: the header row and every data row with its exact 1-based
+/// line number. For lrtool's own logs (`steps.csv`, `epochs.csv`, `snapshots.csv`) and for CSV
+/// files of (lr, loss) pairs; the same reader as datasets (quoted fields, a UTF-8 byte-order mark,
+/// CRLF, gzip), so that no caller splits lines on `,` itself. Every error is an input error
+/// naming the source, and the column and line where there is one.
+#[derive(Debug, Clone)]
+pub struct CsvTable {
+    source: String,
+    columns: Vec<String>,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+impl CsvTable {
+    /// Parses CSV data (optionally gzipped) with a header row; `source` names it in errors
+    /// (usually the path). A row with another number of fields than the header is an error.
+    pub fn parse(bytes: &[u8], source: &str) -> anyhow::Result<CsvTable> {
+        let bytes = maybe_gunzip(bytes, source)?;
+        let text = decode(&bytes, source)?;
+        let mut records = Records::new(text, source);
+        let Some((_, header)) = records.next_record()? else {
+            crate::input_bail!("{source}: empty file (a header row of column names is required)")
+        };
+        let columns: Vec<String> = header.into_iter().map(Cow::into_owned).collect();
+        let mut rows = Vec::new();
+        while let Some((line, record)) = records.next_record()? {
+            if record.len() != columns.len() {
+                crate::input_bail!(
+                    "{source} line {line}: expected {} fields like the header, found {}",
+                    columns.len(),
+                    record.len()
+                );
+            }
+            rows.push((line, record.into_iter().map(Cow::into_owned).collect()));
+        }
+        Ok(CsvTable {
+            source: source.to_owned(),
+            columns,
+            rows,
+        })
+    }
+
+    /// Reads and parses the file at `path`; errors name the path.
+    pub fn read(path: &Path) -> anyhow::Result<CsvTable> {
+        let source = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| crate::input_err!("{source}: cannot read the file: {e}"))?;
+        CsvTable::parse(&bytes, &source)
+    }
+
+    /// What errors call the data.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The header's column names, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The 1-based line number of each data row.
+    pub fn lines(&self) -> Vec<u64> {
+        self.rows.iter().map(|(line, _)| *line).collect()
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// Position of the column `name`: missing or repeated is an error naming both.
+    fn index(&self, name: &str) -> anyhow::Result<usize> {
+        let source = &self.source;
+        let mut hits = self.columns.iter().enumerate().filter(|(_, c)| *c == name);
+        match (hits.next(), hits.next()) {
+            (Some((j, _)), None) => Ok(j),
+            (Some(_), Some(_)) => crate::input_bail!(
+                "{source}: column \"{name}\" appears more than once in the header"
+            ),
+            (None, _) => crate::input_bail!(
+                "{source}: no column \"{name}\" (columns: {})",
+                self.columns.join(", ")
+            ),
+        }
+    }
+
+    /// The cells of column `name` as text.
+    pub fn strings(&self, name: &str) -> anyhow::Result<Vec<String>> {
+        let j = self.index(name)?;
+        Ok(self.rows.iter().map(|(_, r)| r[j].clone()).collect())
+    }
+
+    /// The cells of column `name` parsed with `parse` (which says what is wrong with a cell).
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> anyhow::Result<Vec<T>> {
+        let j = self.index(name)?;
+        let source = &self.source;
+        self.rows
+            .iter()
+            .map(|(line, r)| {
+                parse(&r[j]).map_err(|why| {
+                    crate::input_err!("{source} line {line}, column \"{name}\": {why}")
+                })
+            })
+            .collect()
+    }
+
+    /// Column `name` as numbers (`NaN` and `inf` included, as lrtool's logs write them); an
+    /// empty cell is an error.
+    pub fn f64s(&self, name: &str) -> anyhow::Result<Vec<f64>> {
+        self.parsed(name, |c| match c {
+            "" => Err("empty cell".to_owned()),
+            c => c.parse().map_err(|_| format!("\"{c}\" is not a number")),
+        })
+    }
+
+    /// Column `name` as numbers where an empty cell is `None`.
+    pub fn optional_f64s(&self, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
+        self.parsed(name, |c| match c {
+            "" => Ok(None),
+            c => c
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("\"{c}\" is not a number")),
+        })
+    }
+
+    /// Column `name` as whole numbers of at least 0.
+    pub fn u64s(&self, name: &str) -> anyhow::Result<Vec<u64>> {
+        self.parsed(name, |c| {
+            c.parse()
+                .map_err(|_| format!("\"{c}\" is not a whole number"))
+        })
+    }
+}
+
 /// How error messages name column `j`: `column "name"`, or `column 3 (unnamed)`.
 fn column_label(columns: &[String], j: usize) -> String {
     match columns.get(j).map(String::as_str) {
@@ -878,6 +1024,74 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "--input in.csv line 2, column \"b\": \"z\" is not a number"
+        );
+    }
+
+    #[test]
+    fn table_reads_columns_by_name_with_quotes_bom_and_any_order() {
+        let text = "\u{feff}loss,\"lr\",note,step\r\n0.5,1e-3,\"a, quoted \"\"cell\"\"\",0\r\n\r\nNaN,2e-3,,1\n";
+        let t = CsvTable::parse(text.as_bytes(), "steps.csv").unwrap();
+        assert_eq!(t.columns(), ["loss", "lr", "note", "step"]);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.lines(), [2, 4]);
+        assert_eq!(t.f64s("lr").unwrap(), [1e-3, 2e-3]);
+        assert_eq!(t.u64s("step").unwrap(), [0, 1]);
+        assert!(t.f64s("loss").unwrap()[1].is_nan());
+        assert_eq!(t.strings("note").unwrap(), ["a, quoted \"cell\"", ""]);
+        assert_eq!(
+            t.optional_f64s("note").unwrap_err().to_string(),
+            "steps.csv line 2, column \"note\": \"a, quoted \"cell\"\" is not a number"
+        );
+        let gz = {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(text.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        assert_eq!(
+            CsvTable::parse(&gz, "s.csv.gz")
+                .unwrap()
+                .f64s("lr")
+                .unwrap(),
+            [1e-3, 2e-3]
+        );
+    }
+
+    #[test]
+    fn table_errors_name_file_column_and_line() {
+        let t = CsvTable::parse(b"a,b\n1,\n2,x\n", "run/epochs.csv").unwrap();
+        let err = t.f64s("val_loss").unwrap_err();
+        assert!(is_input_error(&err));
+        assert_eq!(
+            err.to_string(),
+            "run/epochs.csv: no column \"val_loss\" (columns: a, b)"
+        );
+        assert_eq!(
+            t.optional_f64s("b").unwrap_err().to_string(),
+            "run/epochs.csv line 3, column \"b\": \"x\" is not a number"
+        );
+        assert_eq!(
+            t.f64s("b").unwrap_err().to_string(),
+            "run/epochs.csv line 2, column \"b\": empty cell"
+        );
+        let err = CsvTable::parse(b"a,b\n1\n", "x.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "x.csv line 2: expected 2 fields like the header, found 1"
+        );
+        let t = CsvTable::parse(b"a,a\n1,2\n", "x.csv").unwrap();
+        assert!(
+            t.strings("a")
+                .unwrap_err()
+                .to_string()
+                .contains("more than once")
+        );
+        assert!(
+            CsvTable::parse(b"", "x.csv")
+                .unwrap_err()
+                .to_string()
+                .contains("empty file")
         );
     }
 }

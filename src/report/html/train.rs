@@ -1,0 +1,96 @@
+//! The report page of a `train` run.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Page;
+use super::facts::*;
+use crate::report::format::fmt_num;
+use crate::report::records::{EpochFacts, TrainSummary};
+
+pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &TrainSummary) {
+    let m = t.dataset.task.metric();
+    let r = &t.result;
+    let run = &t.config.run;
+    page.subtitle = format!(
+        "{} · {} · {}",
+        dataset_line(&t.dataset),
+        model_line(&t.model),
+        object_line(&t.config.schedule, &[])
+    );
+    page.h2("Run");
+    let rebuilt = format!(
+        "lrtool train {} --lr {} --epochs {} --batch-size {} --seed {}",
+        base_flags(s),
+        fmt_num(Some(run.lr)),
+        run.epochs,
+        run.batch_size,
+        run.seed
+    );
+    page.commands(&[command_line(s, rebuilt)]);
+    page.facts(&training_facts(&Training {
+        dataset: &t.dataset,
+        model: &t.model,
+        optimizer: &t.config.optimizer,
+        schedule: &t.config.schedule,
+        run,
+        steps_per_epoch: t.steps_per_epoch,
+        end: &r.end,
+    }));
+
+    page.h2("Results");
+    let row = |label: &str, e: Option<&EpochFacts>| {
+        let mut cells = vec![label.to_string()];
+        match e {
+            Some(e) => cells.extend([
+                e.epoch.to_string(),
+                fmt_num(e.train_loss),
+                fmt_num(e.train_metric()),
+                fmt_num(e.val_loss),
+                fmt_num(e.val_metric()),
+            ]),
+            None => cells.extend(std::iter::repeat_n(fmt_num(None), 5)),
+        }
+        cells
+    };
+    let (tm, vm) = (format!("train {m}"), format!("val {m}"));
+    page.table(
+        &["", "epoch", "train loss", &tm, "val loss", &vm],
+        &[
+            row("final", r.last.as_ref()),
+            row("best val loss", r.best_val_loss.as_ref()),
+        ],
+    );
+    page.h2("Plots");
+    page.plot(
+        dir,
+        "loss.svg",
+        "Loss per mini-batch and per epoch; accuracy (R²) per epoch.",
+    );
+    page.plot(
+        dir,
+        "lr.svg",
+        "The learning rate (and momentum when it moves) at every step.",
+    );
+
+    let lr_used = run.lr;
+    let epochs = run.epochs;
+    let base = base_flags(s);
+    next(
+        page,
+        &[
+            format!("lrtool find-lr {base}"),
+            format!(
+                "lrtool compare {base} --epochs {epochs} --arms \"constant:lr={};cosine:lr={};sgdr:lr={},t0=1,t-mult=2\" --seeds 3",
+                short(lr_used),
+                short(lr_used),
+                short(lr_used)
+            ),
+            format!(
+                "lrtool snapshot-ensemble {base} --lr {} --epochs {epochs} --cycles 5 --baseline",
+                short(lr_used)
+            ),
+        ],
+    );
+}
