@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub mod fastai;
+
 /// How the LR rises from `--min` to `--max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
