@@ -438,4 +438,40 @@ mod tests {
         // lrtool's own methods have no steepest or valley on a flat curve
         assert_eq!(super::super::valley(&[2.3; 85]), None);
     }
+
+    #[test]
+    fn noisy_curve_matches_real_fastai() {
+        // Golden numbers from fastai 2.8.12 (torch 2.15, numpy 2.4.6), /tmp/fa venv:
+        //   from fastai.torch_core import tensor
+        //   from fastai.callback.schedule import valley, slide, minimum, steep
+        //   num_it = 100; rl = [1e-7 * (10/1e-7) ** (i/num_it) for i in range(num_it)]
+        //   state = 12345; rs = []
+        //   for i in range(num_it):
+        //       state = (state * 1103515245 + 12345) % 2147483648
+        //       noise = (state / 2147483648.0 - 0.5) * 0.2
+        //       x = i / 10.0
+        //       rs.append(3.0 - 2.0 * x / (1.0 + x) + 0.002 * i * i / 10.0 + noise)
+        //   # the lines of Learner.lr_find after the fit:
+        //   lrs, losses = tensor(rl[num_it//10:-5]), tensor(rs[num_it//10:-5])
+        //   (NaN cut: none here)
+        //   [f(lrs, losses, num_it)[0] for f in (valley, slide, minimum, steep)]
+        // -> [2.0892961401841603e-05, 0.03981071710586548, 2.0892961401841602e-06,
+        //     6.309573450380412e-07]
+        let num_it = 100;
+        let lrs = fastai_lrs(1e-7, 10.0, num_it);
+        let mut state: u64 = 12345;
+        let losses: Vec<f64> = (0..num_it)
+            .map(|i| {
+                state = (state * 1103515245 + 12345) % 2147483648;
+                let noise = (state as f64 / 2147483648.0 - 0.5) * 0.2;
+                let x = i as f64 / 10.0;
+                3.0 - 2.0 * x / (1.0 + x) + 0.002 * i as f64 * i as f64 / 10.0 + noise
+            })
+            .collect();
+        let s = suggest_like_fastai(&lrs, &losses, num_it);
+        assert_eq!(s.valley.lr(), Some(2.0892961401841603e-05));
+        assert_eq!(s.slide.lr(), Some(0.03981071710586548));
+        assert_eq!(s.minimum.lr(), Some(2.0892961401841602e-06));
+        assert_eq!(s.steep.lr(), Some(6.309573450380412e-07));
+    }
 }
