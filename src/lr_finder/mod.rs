@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 pub mod fastai;
+pub mod noise;
 
 /// How the LR rises from `--min` to `--max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
