@@ -5,6 +5,9 @@
 
 use serde::Serialize;
 
+pub mod fastai;
+pub mod noise;
+
 /// How the LR rises from `--min` to `--max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -247,14 +250,36 @@ pub fn log_slopes(xs: &[f64], ys: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Index of the most negative slope against log10(lr); None without a descending slope.
+/// Index of the most negative slope against log10(lr); None without a descending slope, i.e.
+/// one steeper than rounding can make: a flat curve's slopes are not exactly 0 in floating
+/// point (−3e-15 on a curve at 2.3), so the slope must exceed [`rounding_slope`].
 pub fn steepest(lrs: &[f64], losses: &[f64]) -> Option<usize> {
     if lrs.len() < 2 {
         return None;
     }
     let slopes = log_slopes(lrs, losses);
     let i = argmin(&slopes)?;
-    (slopes[i] < 0.0).then_some(i)
+    (slopes[i] < -rounding_slope(lrs, losses)).then_some(i)
+}
+
+/// The largest slope (per decade) that rounding alone can produce on this curve: the central
+/// difference divides differences of losses, each off by a few ULPs of the loss, by the smallest
+/// log10 spacing. 64 ULPs of the largest |loss| over that spacing.
+pub fn rounding_slope(lrs: &[f64], losses: &[f64]) -> f64 {
+    let scale = losses
+        .iter()
+        .filter(|l| l.is_finite())
+        .fold(0.0f64, |m, l| m.max(l.abs()));
+    let h = lrs
+        .windows(2)
+        .map(|w| (w[1].log10() - w[0].log10()).abs())
+        .filter(|d| *d > 0.0 && d.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    if h.is_finite() {
+        64.0 * f64::EPSILON * scale / h
+    } else {
+        0.0
+    }
 }
 
 /// fastai's valley: the longest strictly decreasing subsequence of the losses, and a point about
@@ -570,6 +595,23 @@ mod tests {
         let s = suggest(Method::Steepest, &lrs, &loss);
         let lr = s.lr.unwrap();
         assert!((lr.log10() + 3.0).abs() < 0.06, "steepest at {lr}");
+    }
+
+    #[test]
+    fn steepest_has_no_answer_on_an_exactly_flat_curve() {
+        // before the fix, rounding gave slopes of about −3e-15 here and steepest picked one
+        for level in [2.3, 0.1, 1e6, -7.7] {
+            for (min, max, n) in [(1e-6, 1.0, 91), (1e-7, 10.0, 100), (3e-5, 0.3, 57)] {
+                let lrs = exp_grid(min, max, n);
+                let flat = vec![level; n as usize];
+                assert_eq!(steepest(&lrs, &flat), None, "{level} {min}..{max}");
+                assert_eq!(suggest(Method::Steepest, &lrs, &flat).lr, None);
+            }
+        }
+        // a real descent far smaller than the loss still counts
+        let lrs = exp_grid(1e-6, 1.0, 91);
+        let tiny: Vec<f64> = (0..91).map(|i| 2.3 - 1e-9 * i as f64).collect();
+        assert!(steepest(&lrs, &tiny).is_some());
     }
 
     #[test]
