@@ -17,6 +17,7 @@ pub mod nn;
 pub mod observers;
 pub mod optim;
 pub mod output;
+pub mod range_test_analysis;
 pub mod report;
 pub mod schedule;
 pub mod train;
@@ -44,7 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             commands::train::run(&config::RunSpec::from_train_args(&args, "train")?)
         }
         Command::FindLr(args) => commands::find_lr::run(args),
-        Command::Suggest(args) => commands::find_lr::suggest(args),
+        Command::Suggest(args) => commands::suggest::run(args),
         Command::Schedule(args) => commands::schedule::run(args),
         Command::SnapshotEnsemble(args) => {
             commands::snapshot_ensemble::run(&config::SnapshotSpec::from_args(&args)?)

@@ -1,5 +1,8 @@
-//! `lrtool find-lr` (the LR range test: sweeps, repeats, auto-extension, suggestions, plots) and
-//! `lrtool suggest` (the same analysis on a curve recorded elsewhere).
+//! `lrtool find-lr`, the LR range test: turns the parsed flags into typed configs, runs the
+//! sweeps (repeats side by side, `--auto-extend` ranges), and writes `steps.csv`, the plot,
+//! `summary.json` and `timing.json`. The policy is `schedule::RangeTest`, the recorder and its
+//! divergence stop `observers::Recorder`, the analysis `range_test_analysis`, the drawing
+//! `report::find_lr`; `lrtool suggest` is `commands::suggest`.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -9,20 +12,19 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, FindLrArgs, SuggestArgs, SweepArgs};
+use crate::cli::{Cli, FindLrArgs, SweepArgs};
 use crate::commands::common::{self, json_text, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
 use crate::linalg;
-use crate::lr_finder::{
-    self, Consensus, DivergenceRule, METHODS, Method, Phases, Smoother, Suggestion, SweepMode,
-};
-use crate::nn::Mlp;
-use crate::observers::Progress;
+use crate::lr_finder::{self, SweepMode};
+use crate::observers::{Progress, Recorder};
 use crate::output::OutDir;
-use crate::report::plot::{Marker, Panel, Scale, Series};
-use crate::train::{self, Control, End, FitSettings, LrSchedule, Observer, StepReport};
+use crate::range_test_analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
+use crate::report::find_lr::{RunFacts, plot_svg, report_text, short, steps_csv};
+use crate::schedule::RangeTest;
+use crate::train::{self, End, FitSettings, Observer};
 
 /// Most extra sweeps `--auto-extend` may run.
 const MAX_EXTENSIONS: usize = 3;
@@ -94,82 +96,6 @@ impl SweepConfig {
             repeats: a.repeats as usize,
             auto_extend: a.auto_extend,
         })
-    }
-}
-
-/// The range test's LR policy: a pure function of the step.
-#[derive(Debug, Clone, Copy)]
-struct RangeTest {
-    mode: SweepMode,
-    min: f64,
-    max: f64,
-    steps: u64,
-}
-
-impl LrSchedule for RangeTest {
-    fn lr(&self, step: u64) -> f64 {
-        lr_finder::sweep_lr(self.mode, self.min, self.max, self.steps, step)
-    }
-}
-
-/// How one sweep ended.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(tag = "end", rename_all = "kebab-case")]
-enum SweepEnd {
-    /// Reached `--max`.
-    Completed,
-    /// The divergence rule fired at this step.
-    Diverged { step: u64 },
-    /// The loss was NaN or infinite at this step.
-    NonFinite { step: u64 },
-    /// Ctrl-C or SIGTERM stopped the sweep after its last recorded step.
-    Interrupted,
-}
-
-/// One recorded sweep.
-#[derive(Debug, Clone)]
-struct Sweep {
-    seed: u64,
-    /// The LR of every recorded step.
-    lrs: Vec<f64>,
-    losses: Vec<f64>,
-    smooth: Vec<f64>,
-    end: SweepEnd,
-    /// The rows the sweep trained on.
-    rows: usize,
-}
-
-impl Sweep {
-    fn diverged(&self) -> bool {
-        matches!(
-            self.end,
-            SweepEnd::Diverged { .. } | SweepEnd::NonFinite { .. }
-        )
-    }
-}
-
-/// Records the curve, smooths it and applies the divergence rule.
-struct Recorder {
-    smoother: Smoother,
-    rule: DivergenceRule,
-    stop: bool,
-    lrs: Vec<f64>,
-    losses: Vec<f64>,
-    smooth: Vec<f64>,
-    rows: usize,
-}
-
-impl Observer for Recorder {
-    fn on_step(&mut self, r: &StepReport, _model: &Mlp) -> anyhow::Result<Control> {
-        let s = self.smoother.push(r.loss);
-        self.rows += r.rows;
-        self.lrs.push(r.lr);
-        self.losses.push(r.loss);
-        self.smooth.push(s);
-        if self.rule.diverged(s) && self.stop {
-            return Ok(Control::Stop("diverged".into()));
-        }
-        Ok(Control::Continue)
     }
 }
 
@@ -260,16 +186,12 @@ fn run_sweep(
         max,
         steps,
     };
-    let cap = steps as usize;
-    let mut rec = Recorder {
-        smoother: Smoother::new(b.sweep.smooth),
-        rule: DivergenceRule::new(b.sweep.diverge),
-        stop: b.sweep.stop_on_divergence,
-        lrs: Vec::with_capacity(cap + 1),
-        losses: Vec::with_capacity(cap + 1),
-        smooth: Vec::with_capacity(cap + 1),
-        rows: 0,
-    };
+    let mut rec = Recorder::new(
+        b.sweep.smooth,
+        b.sweep.diverge,
+        b.sweep.stop_on_divergence,
+        steps as usize + 1,
+    );
     let mut progress = Progress::new(steps, b.quiet || !bar);
     let outcome = {
         let mut observers: [&mut dyn Observer; 2] = [&mut rec, &mut progress];
@@ -308,177 +230,6 @@ fn run_sweep(
         end,
         rows: rec.rows,
     })
-}
-
-/// One method's answer over all sweeps.
-#[derive(Debug, Clone, Serialize)]
-struct MethodResult {
-    method: Method,
-    /// The answer (median over repeats).
-    lr: Option<f64>,
-    /// Interquartile range of the answers across repeats, in decades (repeats only).
-    iqr_decades: Option<f64>,
-    /// Each sweep's answer.
-    per_sweep: Vec<Option<f64>>,
-}
-
-/// The median smoothed curve over repeats with its quartiles (one point per step reached by at
-/// least half of the sweeps).
-#[derive(Debug, Clone, Default)]
-struct Band {
-    lrs: Vec<f64>,
-    q25: Vec<f64>,
-    median: Vec<f64>,
-    q75: Vec<f64>,
-}
-
-/// The analysis of one range (one or several sweeps).
-#[derive(Debug, Clone)]
-struct Analysis {
-    min: f64,
-    max: f64,
-    sweeps: Vec<Sweep>,
-    band: Band,
-    methods: Vec<MethodResult>,
-    consensus: Consensus,
-    consensus_iqr_decades: Option<f64>,
-    stability: Option<&'static str>,
-    cyclic_max: Option<f64>,
-    phases: Phases,
-}
-
-fn median_log(values: &[f64]) -> (Option<f64>, Option<f64>) {
-    let logs: Vec<f64> = values
-        .iter()
-        .filter(|v| v.is_finite() && **v > 0.0)
-        .map(|v| v.log10())
-        .collect();
-    if let [only] = values
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect::<Vec<_>>()[..]
-    {
-        // one answer: report it exactly, not through 10^log10
-        return (Some(only), Some(0.0));
-    }
-    match lr_finder::quartiles(&logs) {
-        Some((q25, q50, q75)) => (Some(10f64.powf(q50)), Some(q75 - q25)),
-        None => (None, None),
-    }
-}
-
-fn analyse(sweeps: Vec<Sweep>, min: f64, max: f64) -> Analysis {
-    let repeats = sweeps.len();
-    // median curve
-    let longest = sweeps.iter().map(|s| s.smooth.len()).max().unwrap_or(0);
-    let mut band = Band::default();
-    for i in 0..longest {
-        let values: Vec<f64> = sweeps
-            .iter()
-            .filter_map(|s| s.smooth.get(i).copied())
-            .filter(|v| v.is_finite())
-            .collect();
-        if values.len() * 2 < repeats || values.is_empty() {
-            break;
-        }
-        let (q25, q50, q75) = lr_finder::quartiles(&values).expect("non-empty");
-        let lr = sweeps
-            .iter()
-            .find_map(|s| s.lrs.get(i).copied())
-            .unwrap_or(f64::NAN);
-        band.lrs.push(lr);
-        band.q25.push(q25);
-        band.median.push(q50);
-        band.q75.push(q75);
-    }
-    let per_sweep: Vec<Vec<Suggestion>> = sweeps
-        .iter()
-        .map(|s| lr_finder::suggest_all(&s.lrs, &s.smooth))
-        .collect();
-    let methods: Vec<MethodResult> = METHODS
-        .iter()
-        .enumerate()
-        .map(|(k, &method)| {
-            let answers: Vec<Option<f64>> = per_sweep.iter().map(|s| s[k].lr).collect();
-            let found: Vec<f64> = answers.iter().flatten().copied().collect();
-            let (lr, iqr) = median_log(&found);
-            MethodResult {
-                method,
-                lr,
-                iqr_decades: if repeats > 1 { iqr } else { None },
-                per_sweep: answers,
-            }
-        })
-        .collect();
-    let medians: Vec<Suggestion> = methods
-        .iter()
-        .map(|m| Suggestion {
-            method: m.method,
-            lr: m.lr,
-            index: None,
-        })
-        .collect();
-    let consensus = lr_finder::consensus(&medians);
-    let (consensus_iqr_decades, stability) = if repeats > 1 {
-        let per: Vec<f64> = per_sweep
-            .iter()
-            .filter_map(|s| lr_finder::consensus(s).lr)
-            .collect();
-        let (_, iqr) = median_log(&per);
-        let verdict = iqr.map(|d| {
-            if d < 0.3 {
-                "stable"
-            } else if d < 0.6 {
-                "somewhat unstable"
-            } else {
-                "unstable"
-            }
-        });
-        (iqr, verdict)
-    } else {
-        (None, None)
-    };
-    let diverged = sweeps.iter().filter(|s| s.diverged()).count() * 2 > repeats;
-    let phases = lr_finder::phases(&band.median, diverged, min, max);
-    let cyclic_max = lr_finder::still_steep_max(&band.lrs, &band.median);
-    Analysis {
-        min,
-        max,
-        sweeps,
-        band,
-        methods,
-        consensus,
-        consensus_iqr_decades,
-        stability,
-        cyclic_max,
-        phases,
-    }
-}
-
-/// `--auto-extend`: the next range when a phase is missing, or None when nothing can be widened.
-fn extended_range(a: &Analysis) -> Option<(f64, f64)> {
-    let p = &a.phases;
-    if p.descent && p.flat_start && p.divergence {
-        return None;
-    }
-    let mut min = a.min;
-    let mut max = a.max;
-    if !p.descent && p.divergence {
-        min /= 100.0;
-    } else if !p.descent {
-        max *= 100.0;
-    } else {
-        if !p.flat_start {
-            min /= 100.0;
-        }
-        if !p.divergence {
-            max *= 10.0;
-        }
-    }
-    let min = min.max(1e-12);
-    let max = max.min(1e4);
-    ((min, max) != (a.min, a.max)).then_some((min, max))
 }
 
 pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
@@ -563,7 +314,10 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     };
 
     out.write_atomic("steps.csv", steps_csv(&analysis).as_bytes())?;
-    out.write_atomic("find-lr.svg", plot_svg(&analysis, &optim_cfg)?.as_bytes())?;
+    out.write_atomic(
+        "find-lr.svg",
+        plot_svg(&analysis, optim_cfg.name())?.as_bytes(),
+    )?;
     let next = next_commands(&analysis, &data_cfg, &optim_cfg, &sweep_cfg, &splits);
     let summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
@@ -625,19 +379,15 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     if out_cfg.json {
         print_stdout(&json_text(&summary))?;
     } else if !out_cfg.quiet {
-        print_stdout(&report_text(
-            &analysis,
-            &dataset.name,
-            &probe,
-            &optim_cfg,
-            &SweepConfig {
-                steps,
-                ..sweep_cfg.clone()
-            },
-            &next,
-            out.path(),
-            seconds,
-        ))?;
+        let facts = RunFacts {
+            dataset: &dataset.name,
+            model: &probe,
+            optimizer: optim_cfg.name(),
+            batch_size: sweep_cfg.batch_size,
+            mode: sweep_cfg.mode,
+            steps,
+        };
+        print_stdout(&report_text(&analysis, &facts, &next, out.path(), seconds))?;
     }
     if interrupted {
         let rows: usize = analysis.sweeps.iter().map(|s| s.lrs.len()).sum();
@@ -649,126 +399,6 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         ))));
     }
     Ok(())
-}
-
-/// `[run,]step,lr,loss,smooth_loss`, one row per recorded step of every sweep.
-fn steps_csv(a: &Analysis) -> String {
-    let multi = a.sweeps.len() > 1;
-    let mut s = String::from(if multi {
-        "run,step,lr,loss,smooth_loss\n"
-    } else {
-        "step,lr,loss,smooth_loss\n"
-    });
-    for (k, sw) in a.sweeps.iter().enumerate() {
-        for i in 0..sw.lrs.len() {
-            if multi {
-                let _ = write!(s, "{},", k + 1);
-            }
-            let smooth = if sw.smooth[i].is_finite() {
-                format!("{}", sw.smooth[i])
-            } else {
-                String::new()
-            };
-            let _ = writeln!(s, "{i},{},{},{smooth}", sw.lrs[i], sw.losses[i]);
-        }
-    }
-    s
-}
-
-fn plot_svg(a: &Analysis, optim: &OptimConfig) -> anyhow::Result<String> {
-    let mut series = Vec::new();
-    if a.sweeps.len() == 1 {
-        let s = &a.sweeps[0];
-        series.push(Series {
-            label: "loss".into(),
-            points: s
-                .lrs
-                .iter()
-                .copied()
-                .zip(s.losses.iter().copied())
-                .collect(),
-        });
-        series.push(Series {
-            label: "smoothed loss".into(),
-            points: s
-                .lrs
-                .iter()
-                .copied()
-                .zip(s.smooth.iter().copied())
-                .collect(),
-        });
-    } else {
-        let b = &a.band;
-        let line = |label: String, ys: &[f64]| Series {
-            label,
-            points: b.lrs.iter().copied().zip(ys.iter().copied()).collect(),
-        };
-        series.push(line(
-            format!("median of {} sweeps", a.sweeps.len()),
-            &b.median,
-        ));
-        series.push(line("25th percentile".into(), &b.q25));
-        series.push(line("75th percentile".into(), &b.q75));
-    }
-    let mut markers: Vec<Marker> = a
-        .methods
-        .iter()
-        .filter_map(|m| {
-            m.lr.map(|lr| Marker {
-                label: format!("{} {}", m.method.name(), short(lr)),
-                x: lr,
-                y: None,
-            })
-        })
-        .collect();
-    if let Some(lr) = a.consensus.lr {
-        markers.push(Marker {
-            label: format!("consensus {}", short(lr)),
-            x: lr,
-            y: None,
-        });
-    }
-    // cut the diverging tail: from the lowest loss drawn to a little above the start
-    let finite: Vec<f64> = a
-        .band
-        .median
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    let lowest_drawn = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .filter(|v| v.is_finite())
-        .reduce(f64::min);
-    let y_range = match (finite.first(), lowest_drawn) {
-        (Some(&first), Some(low)) if first > low => {
-            let span = first - low;
-            Some((low - 0.25 * span, first + 0.5 * span))
-        }
-        _ => None,
-    };
-    let panel = Panel {
-        title: format!(
-            "LR range test ({}, {} → {})",
-            optim.name(),
-            short(a.min),
-            short(a.max)
-        ),
-        x_label: "learning rate".into(),
-        y_label: "loss".into(),
-        x_scale: Scale::Log10,
-        y_scale: Scale::Linear,
-        series,
-        markers,
-        y_range,
-    };
-    crate::report::plot::render_svg(&[panel], 960, 540)
-}
-
-/// A learning rate in 3 significant digits.
-fn short(lr: f64) -> String {
-    format!("{lr:.2e}")
 }
 
 /// The flags of this command line that `train` understands too (data, model, optimizer), as
@@ -870,333 +500,4 @@ fn next_commands(
         cmds.push(format!("{base} --schedule one-cycle --lr {}", short(max)));
     }
     cmds
-}
-
-#[allow(clippy::too_many_arguments)]
-fn report_text(
-    a: &Analysis,
-    dataset: &str,
-    model: &Mlp,
-    optim: &OptimConfig,
-    sweep: &SweepConfig,
-    next: &[String],
-    out: &std::path::Path,
-    seconds: f64,
-) -> String {
-    let mut t = String::new();
-    let sizes: Vec<String> = model.sizes().iter().map(usize::to_string).collect();
-    let _ = writeln!(
-        t,
-        "lrtool find-lr: {dataset}, MLP {} {}, {} (the optimizer you will train with), batch {}, lr {} → {} ({:?}, {} steps{})",
-        sizes.join("-"),
-        model.activation.name(),
-        optim.name(),
-        sweep.batch_size,
-        short(a.min),
-        short(a.max),
-        sweep.mode,
-        sweep.steps,
-        if a.sweeps.len() > 1 {
-            format!(", {} sweeps", a.sweeps.len())
-        } else {
-            String::new()
-        }
-    );
-    for s in &a.sweeps {
-        let end = match s.end {
-            SweepEnd::Completed => format!("reached --max after {} steps", s.lrs.len()),
-            SweepEnd::Diverged { step } => {
-                format!(
-                    "diverged at step {step} (lr {})",
-                    short(s.lrs[step as usize])
-                )
-            }
-            SweepEnd::NonFinite { step } => format!(
-                "loss became non-finite at step {step} (lr {})",
-                short(s.lrs[step as usize])
-            ),
-            SweepEnd::Interrupted => format!("interrupted after {} steps", s.lrs.len()),
-        };
-        let _ = writeln!(t, "sweep (seed {}): {end}", s.seed);
-    }
-    let mark = |b: bool| if b { "yes" } else { "NO" };
-    let _ = writeln!(
-        t,
-        "phases: flat start {}, descent {}, divergence {}",
-        mark(a.phases.flat_start),
-        mark(a.phases.descent),
-        mark(a.phases.divergence)
-    );
-    for advice in &a.phases.advice {
-        let _ = writeln!(t, "  hint: {advice}");
-    }
-    t.push_str(&ascii_plot(a, 64, 14));
-    let _ = writeln!(t, "suggestions:");
-    for m in &a.methods {
-        let spread = m
-            .iqr_decades
-            .map(|d| format!("  (± {d:.2} decades IQR)"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            t,
-            "  {:<10} {}{spread}",
-            m.method.name(),
-            m.lr.map(short).unwrap_or_else(|| "none".into())
-        );
-    }
-    if let Some(lr) = a.consensus.lr {
-        let _ = write!(
-            t,
-            "  {:<10} {}  (methods span {:.1} decades",
-            "consensus",
-            short(lr),
-            a.consensus.spread_decades.unwrap_or(0.0)
-        );
-        if let (Some(iqr), Some(v)) = (a.consensus_iqr_decades, a.stability) {
-            let _ = write!(t, "; across sweeps ± {iqr:.2} decades IQR: {v}");
-        }
-        t.push_str(")\n");
-        if a.consensus.disagree {
-            let _ = writeln!(
-                t,
-                "  warning: the methods disagree by more than a decade; read the plot before trusting one number"
-            );
-        }
-    }
-    if !next.is_empty() {
-        let _ = writeln!(t, "next:");
-        for c in next {
-            let _ = writeln!(t, "  {c}");
-        }
-    }
-    let _ = writeln!(
-        t,
-        "wrote {}: steps.csv, find-lr.svg, summary.json ({seconds:.2} s)",
-        out.display()
-    );
-    t
-}
-
-/// The (median) smoothed loss against log10(lr) in characters, with one letter per suggestion.
-fn ascii_plot(a: &Analysis, width: usize, height: usize) -> String {
-    let b = &a.band;
-    let pts: Vec<(f64, f64)> = b
-        .lrs
-        .iter()
-        .zip(&b.median)
-        .filter(|(x, y)| x.is_finite() && **x > 0.0 && y.is_finite())
-        .map(|(x, y)| (x.log10(), *y))
-        .collect();
-    if pts.len() < 2 {
-        return String::new();
-    }
-    let (x0, x1) = (a.min.log10(), a.max.log10());
-    let low = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let first = pts[0].1;
-    let high = if first > low {
-        first + 0.3 * (first - low)
-    } else {
-        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)
-    };
-    if high.partial_cmp(&low) != Some(std::cmp::Ordering::Greater) || x1 <= x0 {
-        return String::new();
-    }
-    let mut grid = vec![vec![' '; width]; height];
-    let col = |x: f64| {
-        (((x - x0) / (x1 - x0)) * (width - 1) as f64)
-            .round()
-            .clamp(0.0, (width - 1) as f64) as usize
-    };
-    for &(x, y) in &pts {
-        let c = col(x);
-        let r = ((high - y) / (high - low) * (height - 1) as f64).round();
-        let r = if r < 0.0 {
-            0
-        } else {
-            (r as usize).min(height - 1)
-        };
-        grid[r][c] = if y > high { '^' } else { '•' };
-    }
-    let mut legend = Vec::new();
-    for (letter, m) in ['s', 'v', 'm', 'l'].iter().zip(&a.methods) {
-        if let Some(lr) = m.lr {
-            let c = col(lr.log10());
-            grid[height - 1][c] = *letter;
-            legend.push(format!("{letter} = {}", m.method.name()));
-        }
-    }
-    if let Some(lr) = a.consensus.lr {
-        grid[height - 1][col(lr.log10())] = 'C';
-        legend.push("C = consensus".into());
-    }
-    let mut t = String::new();
-    for (r, row) in grid.iter().enumerate() {
-        let label = if r == 0 {
-            format!("{high:>9.3}")
-        } else if r == height - 1 {
-            format!("{low:>9.3}")
-        } else {
-            " ".repeat(9)
-        };
-        let line: String = row.iter().collect();
-        let _ = writeln!(t, "{label} |{}", line.trim_end());
-    }
-    let _ = writeln!(t, "{} +{}", " ".repeat(9), "-".repeat(width));
-    let left = short(a.min);
-    let right = short(a.max);
-    let _ = writeln!(
-        t,
-        "{}  {left}{}{right}   (lr, log scale)",
-        " ".repeat(9),
-        " ".repeat(width.saturating_sub(left.len() + right.len()))
-    );
-    let _ = writeln!(t, "{}  {}", " ".repeat(9), legend.join(", "));
-    t
-}
-
-/// `lrtool suggest FILE.csv`: the suggestion methods on a recorded curve.
-pub fn suggest(args: SuggestArgs) -> anyhow::Result<()> {
-    if !(args.smooth.is_finite() && (0.0..1.0).contains(&args.smooth)) {
-        input_bail!("--smooth {}: must be at least 0 and below 1", args.smooth);
-    }
-    let shown = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| crate::input_err!("{shown}: cannot read the file: {e}"))?;
-    let text = data::gz::maybe_gunzip(&bytes, &shown)?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|_| crate::input_err!("{shown}: not a UTF-8 text file"))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        input_bail!("{shown}: the file is empty");
-    };
-    let columns: Vec<&str> = header
-        .split(',')
-        .map(|c| c.trim().trim_matches('"'))
-        .collect();
-    let find = |name: &str, flag: &str| {
-        columns.iter().position(|c| *c == name).ok_or_else(|| {
-            crate::input_err!(
-                "{shown}: no column \"{name}\" for {flag} (columns: {})",
-                columns.join(", ")
-            )
-        })
-    };
-    let lr_col = find(&args.lr_column, "--lr-column")?;
-    let loss_col = find(&args.loss_column, "--loss-column")?;
-    let run_col = columns.iter().position(|c| *c == "run");
-    let mut rows = 0usize;
-    let mut runs: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
-    for (i, line) in lines {
-        let line_no = i + 1;
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() != columns.len() {
-            input_bail!(
-                "{shown} line {line_no}: expected {} fields like the header, found {}",
-                columns.len(),
-                cells.len()
-            );
-        }
-        let lr: f64 = cells[lr_col].parse().map_err(|_| {
-            crate::input_err!(
-                "{shown} line {line_no}, column \"{}\": \"{}\" is not a number",
-                args.lr_column,
-                cells[lr_col]
-            )
-        })?;
-        if !(lr.is_finite() && lr > 0.0) {
-            input_bail!("{shown} line {line_no}: learning rate {lr} must be positive and finite");
-        }
-        // an empty or NaN loss marks a diverged tail: the analysis stops there
-        let loss: f64 = match cells[loss_col] {
-            "" => f64::NAN,
-            c => c.parse().map_err(|_| {
-                crate::input_err!(
-                    "{shown} line {line_no}, column \"{}\": \"{c}\" is not a number",
-                    args.loss_column
-                )
-            })?,
-        };
-        let run = run_col.map(|c| cells[c].to_string()).unwrap_or_default();
-        if runs.last().is_none_or(|r| r.0 != run) {
-            runs.push((run, Vec::new(), Vec::new()));
-        }
-        let r = runs.last_mut().expect("just pushed");
-        r.1.push(lr);
-        r.2.push(loss);
-        rows += 1;
-    }
-    if rows < 2 {
-        input_bail!("{shown}: needs at least 2 rows of (lr, loss), found {rows}");
-    }
-    let sweeps: Vec<Sweep> = runs
-        .into_iter()
-        .enumerate()
-        .map(|(k, (_, lrs, raw))| {
-            let mut sm = Smoother::new(args.smooth);
-            let smooth = raw.iter().map(|&l| sm.push(l)).collect();
-            Sweep {
-                seed: k as u64,
-                lrs,
-                losses: raw,
-                smooth,
-                end: SweepEnd::Completed,
-                rows: 0,
-            }
-        })
-        .collect();
-    let (min, max) = sweeps
-        .iter()
-        .flat_map(|s| s.lrs.iter())
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    let a = analyse(sweeps, min, max);
-    let result = json!({
-        "file": shown,
-        "rows": rows,
-        "runs": a.sweeps.len(),
-        "suggestions": a.methods,
-        "consensus": a.consensus,
-        "consensus_iqr_decades": a.consensus_iqr_decades,
-        "stability": a.stability,
-        "schedule_bounds": {
-            "triangular": a.cyclic_max.map(|m| json!({"max_lr": m, "base_lr": m / 4.0})),
-            "one_cycle_max_lr": a.cyclic_max,
-        },
-        "phases": a.phases,
-    });
-    if args.json {
-        return print_stdout(&json_text(&result));
-    }
-    let mut t = format!("{shown}: {rows} rows, {} curve(s)\n", a.sweeps.len());
-    t.push_str(&ascii_plot(&a, 64, 12));
-    for m in &a.methods {
-        let _ = writeln!(
-            t,
-            "  {:<10} {}",
-            m.method.name(),
-            m.lr.map(short).unwrap_or_else(|| "none".into())
-        );
-    }
-    if let Some(lr) = a.consensus.lr {
-        let _ = writeln!(
-            t,
-            "  {:<10} {}  (methods span {:.1} decades)",
-            "consensus",
-            short(lr),
-            a.consensus.spread_decades.unwrap_or(0.0)
-        );
-    }
-    if let Some(m) = a.cyclic_max {
-        let _ = writeln!(
-            t,
-            "  cyclical range: --schedule triangular --min-lr {} --lr {}",
-            short(m / 4.0),
-            short(m)
-        );
-    }
-    print_stdout(&t)
 }

@@ -11,4 +11,5 @@ pub mod predict;
 pub mod report;
 pub mod schedule;
 pub mod snapshot_ensemble;
+pub mod suggest;
 pub mod train;

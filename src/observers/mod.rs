@@ -1,9 +1,12 @@
-//! Observers of the training loop: CSV logs, the progress bar and the snapshot saver.
+//! Observers of the training loop: CSV logs, the range test's recorder with its divergence stop,
+//! the progress bar and the snapshot saver.
 
 pub mod csv_log;
+pub mod divergence;
 pub mod progress;
 pub mod snapshot;
 
 pub use csv_log::{CsvLog, EpochColumns};
+pub use divergence::Recorder;
 pub use progress::Progress;
 pub use snapshot::{EnsembleResult, SnapshotRecord, SnapshotSaver};

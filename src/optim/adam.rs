@@ -395,8 +395,9 @@ mod tests {
             let k = Scalars {
                 step_size: (lr / (1.0 - b1.powi(t as i32))) as f32,
                 bc2_sqrt: (1.0 - b2.powi(t as i32)).sqrt() as f32,
-                b1: b1 as f32,
+                one_minus_b1: (1.0 - b1) as f32,
                 b2: b2 as f32,
+                one_minus_b2: (1.0 - b2) as f32,
                 eps: 1e-8,
                 wd: wd as f32,
                 decay: (1.0 - lr * wd) as f32,

@@ -14,7 +14,7 @@ use std::time::Instant;
 use crate::data::{Batcher, Part, Splits, Target, Task};
 use crate::nn::{Grads, LossSums, Mlp, Targets, Workspace};
 use crate::optim::{Optimizer, StepParams};
-use crate::schedule::Schedule;
+use crate::schedule::{RangeTest, Schedule};
 
 /// What the loop asks of a learning-rate policy at every step: a user's [`Schedule`], or the
 /// range test's sweep.
@@ -34,6 +34,12 @@ impl LrSchedule for Schedule {
     }
     fn momentum(&self, step: u64) -> Option<f64> {
         Schedule::momentum(self, step)
+    }
+}
+
+impl LrSchedule for RangeTest {
+    fn lr(&self, step: u64) -> f64 {
+        RangeTest::lr(self, step)
     }
 }
 
