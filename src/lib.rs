@@ -17,7 +17,6 @@ pub mod nn;
 pub mod observers;
 pub mod optim;
 pub mod output;
-pub mod range_test_analysis;
 pub mod report;
 pub mod schedule;
 pub mod train;

@@ -1,7 +1,7 @@
 //! `lrtool find-lr`, the LR range test: turns the parsed flags into typed configs, runs the
 //! sweeps (repeats side by side, `--auto-extend` ranges), and writes `steps.csv`, the plot,
 //! `summary.json` and `timing.json`. The policy is `schedule::RangeTest`, the recorder and its
-//! divergence stop `observers::Recorder`, the analysis `range_test_analysis`, the drawing
+//! divergence stop `observers::Recorder`, the analysis `lr_finder::analysis`, the drawing
 //! `report::find_lr`; `lrtool suggest` is `commands::suggest`.
 
 use std::fmt::Write as _;
@@ -18,10 +18,10 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
 use crate::linalg;
+use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
 use crate::output::OutDir;
-use crate::range_test_analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
 use crate::report::find_lr::{RunFacts, plot_svg, report_text, short, steps_csv};
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};

@@ -8,11 +8,12 @@ use serde_json::json;
 
 use crate::cli::SuggestArgs;
 use crate::commands::common::{json_text, print_stdout};
-use crate::data;
+use crate::data::csv::CsvTable;
 use crate::input_bail;
 use crate::lr_finder::Smoother;
-use crate::range_test_analysis::{Sweep, SweepEnd, analyse};
+use crate::lr_finder::analysis::{Sweep, SweepEnd, analyse};
 use crate::report::find_lr::{ascii_plot, short};
+use crate::report::logs::lr_loss_curves;
 
 /// `lrtool suggest FILE.csv`: the suggestion methods on a recorded curve.
 pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
@@ -22,75 +23,25 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
     let shown = args.file.display().to_string();
     let bytes = std::fs::read(&args.file)
         .map_err(|e| crate::input_err!("{shown}: cannot read the file: {e}"))?;
-    let text = data::gz::maybe_gunzip(&bytes, &shown)?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|_| crate::input_err!("{shown}: not a UTF-8 text file"))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        input_bail!("{shown}: the file is empty");
-    };
-    let columns: Vec<&str> = header
-        .split(',')
-        .map(|c| c.trim().trim_matches('"'))
-        .collect();
-    let find = |name: &str, flag: &str| {
-        columns.iter().position(|c| *c == name).ok_or_else(|| {
-            crate::input_err!(
-                "{shown}: no column \"{name}\" for {flag} (columns: {})",
-                columns.join(", ")
-            )
-        })
-    };
-    let lr_col = find(&args.lr_column, "--lr-column")?;
-    let loss_col = find(&args.loss_column, "--loss-column")?;
-    let run_col = columns.iter().position(|c| *c == "run");
-    let mut rows = 0usize;
-    let mut runs: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
-    for (i, line) in lines {
-        let line_no = i + 1;
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() != columns.len() {
+    // one CSV reader for every log (quoted cells, a byte-order mark, gzip), columns by name
+    let table = CsvTable::parse(&bytes, &shown)?;
+    for (name, flag) in [
+        (&args.lr_column, "--lr-column"),
+        (&args.loss_column, "--loss-column"),
+    ] {
+        if !table.has_column(name) {
             input_bail!(
-                "{shown} line {line_no}: expected {} fields like the header, found {}",
-                columns.len(),
-                cells.len()
+                "{shown}: no column \"{name}\" for {flag} (columns: {})",
+                table.columns().join(", ")
             );
         }
-        let lr: f64 = cells[lr_col].parse().map_err(|_| {
-            crate::input_err!(
-                "{shown} line {line_no}, column \"{}\": \"{}\" is not a number",
-                args.lr_column,
-                cells[lr_col]
-            )
-        })?;
-        if !(lr.is_finite() && lr > 0.0) {
-            input_bail!("{shown} line {line_no}: learning rate {lr} must be positive and finite");
-        }
-        // an empty or NaN loss marks a diverged tail: the analysis stops there
-        let loss: f64 = match cells[loss_col] {
-            "" => f64::NAN,
-            c => c.parse().map_err(|_| {
-                crate::input_err!(
-                    "{shown} line {line_no}, column \"{}\": \"{c}\" is not a number",
-                    args.loss_column
-                )
-            })?,
-        };
-        let run = run_col.map(|c| cells[c].to_string()).unwrap_or_default();
-        if runs.last().is_none_or(|r| r.0 != run) {
-            runs.push((run, Vec::new(), Vec::new()));
-        }
-        let r = runs.last_mut().expect("just pushed");
-        r.1.push(lr);
-        r.2.push(loss);
-        rows += 1;
     }
-    if rows < 2 {
-        input_bail!("{shown}: needs at least 2 rows of (lr, loss), found {rows}");
-    }
+    let curves = lr_loss_curves(&table, &shown, &args.lr_column, &args.loss_column)?;
+    let rows = table.len();
+    let runs: Vec<(String, Vec<f64>, Vec<f64>)> = curves
+        .into_iter()
+        .map(|c| (c.run, c.lrs, c.losses))
+        .collect();
     let sweeps: Vec<Sweep> = runs
         .into_iter()
         .enumerate()

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+pub mod analysis;
 pub mod fastai;
 pub mod noise;
 

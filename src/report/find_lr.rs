@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::lr_finder::SweepMode;
+use crate::lr_finder::analysis::{Analysis, SweepEnd};
 use crate::nn::Mlp;
-use crate::range_test_analysis::{Analysis, SweepEnd};
 use crate::report::plot::{Marker, Panel, Scale, Series};
 
 /// What the first line of the terminal report says about the run.

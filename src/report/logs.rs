@@ -75,7 +75,21 @@ pub fn read_lr_loss_curve(
     lr_column: &str,
     loss_column: &str,
 ) -> anyhow::Result<Vec<LossCurve>> {
-    let t = CsvTable::parse(bytes, source)?;
+    lr_loss_curves(
+        &CsvTable::parse(bytes, source)?,
+        source,
+        lr_column,
+        loss_column,
+    )
+}
+
+/// [`read_lr_loss_curve`] on a table already read.
+pub fn lr_loss_curves(
+    t: &CsvTable,
+    source: &str,
+    lr_column: &str,
+    loss_column: &str,
+) -> anyhow::Result<Vec<LossCurve>> {
     let lrs = t.parsed(lr_column, |c| match c.parse::<f64>() {
         Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
         Ok(lr) => Err(format!("learning rate {lr} must be positive and finite")),
