@@ -78,6 +78,107 @@ impl SnapshotSpec {
     }
 }
 
+/// The `train` flags that give these data, model and optimizer settings: `--dataset` and
+/// `--optimizer` always, every other flag only where its value is not the default, each as
+/// `--name value` with the value quoted for a shell. `lrtool train` with these flags builds the
+/// same configs (the round trip is tested), so a suggested command trains what was swept.
+pub fn train_flags(data: &DataConfig, model: &ModelConfig, optim: &OptimConfig) -> Vec<String> {
+    use crate::report::format::shell_word;
+    let mut out = vec![format!("--dataset {}", shell_word(&data.dataset))];
+    let mut flag = |name: &str, value: String| out.push(format!("--{name} {}", shell_word(&value)));
+    if let Some(p) = &data.labels {
+        flag("labels", p.display().to_string());
+    }
+    if let Some(t) = &data.target {
+        flag("target", t.clone());
+    }
+    if let Some(t) = data.task {
+        flag("task", serde_name(&t));
+    }
+    if let Some(n) = data.samples {
+        flag("samples", n.to_string());
+    }
+    if let Some(n) = data.noise {
+        flag("noise", n.to_string());
+    }
+    if data.val_split != DEFAULT_VAL_SPLIT {
+        flag("val-split", data.val_split.to_string());
+    }
+    if model.hidden != DEFAULT_HIDDEN {
+        let widths: Vec<String> = model.hidden.iter().map(usize::to_string).collect();
+        flag(
+            "hidden",
+            if widths.is_empty() {
+                "0".into()
+            } else {
+                widths.join(",")
+            },
+        );
+    }
+    if model.activation != Activation::Relu {
+        flag("activation", model.activation.name().to_string());
+    }
+    if model.init_scheme != InitScheme::Torch {
+        flag("init-scheme", serde_name(&model.init_scheme));
+    }
+    if let Some(p) = &model.init {
+        flag("init", p.display().to_string());
+    }
+    flag("optimizer", optim.name().to_string());
+    let mut switches = Vec::new();
+    match optim {
+        OptimConfig::Sgd(c) => {
+            for (name, v) in [
+                ("momentum", c.momentum),
+                ("dampening", c.dampening),
+                ("weight-decay", c.weight_decay),
+            ] {
+                if v != 0.0 {
+                    flag(name, v.to_string());
+                }
+            }
+            if c.nesterov {
+                switches.push("--nesterov");
+            }
+        }
+        OptimConfig::Adam(c) | OptimConfig::Adamw(c) => {
+            let d = AdamConfig::default();
+            let default_wd = if c.decoupled { 1e-2 } else { 0.0 };
+            for (name, v, default) in [
+                ("beta1", c.beta1, d.beta1),
+                ("beta2", c.beta2, d.beta2),
+                ("eps", c.eps, d.eps),
+                ("weight-decay", c.weight_decay, default_wd),
+            ] {
+                if v != default {
+                    flag(name, v.to_string());
+                }
+            }
+            if c.amsgrad {
+                switches.push("--amsgrad");
+            }
+        }
+    }
+    if !data.shuffle {
+        switches.push("--no-shuffle");
+    }
+    out.extend(switches.into_iter().map(String::from));
+    out
+}
+
+/// `--val-split` when not given.
+pub const DEFAULT_VAL_SPLIT: f64 = 0.2;
+/// `--hidden` when not given.
+pub const DEFAULT_HIDDEN: [usize; 2] = [128, 64];
+
+/// The name serde writes for a unit enum value (the name its flag takes).
+fn serde_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|j| j.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 /// Where the data comes from and how it is split.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataConfig {
@@ -570,6 +671,103 @@ mod tests {
         let err = parse_hidden("0,-3").unwrap_err();
         assert!(err.to_string().contains("--hidden 0,-3"), "{err}");
         assert!(parse_hidden("12,x").is_err());
+    }
+
+    /// `train_flags` renders configs that parse back into the same configs.
+    #[test]
+    fn train_flags_round_trip() {
+        use clap::Parser;
+        let cases: [&[&str]; 6] = [
+            &[],
+            &[
+                "--dataset",
+                "iris",
+                "--optimizer",
+                "sgd",
+                "--momentum",
+                "0.9",
+                "--nesterov",
+            ],
+            &[
+                "--dataset",
+                "my data.csv",
+                "--target",
+                "y",
+                "--task",
+                "regress",
+                "--val-split",
+                "0.25",
+                "--no-shuffle",
+                "--hidden",
+                "32,16,8",
+                "--activation",
+                "leaky-relu",
+                "--init-scheme",
+                "he",
+            ],
+            &[
+                "--dataset",
+                "moons",
+                "--samples",
+                "500",
+                "--noise",
+                "0.3",
+                "--hidden",
+                "0",
+                "--optimizer",
+                "adamw",
+                "--weight-decay",
+                "0.05",
+                "--beta2",
+                "0.99",
+                "--amsgrad",
+            ],
+            &[
+                "--optimizer",
+                "adam",
+                "--eps",
+                "1e-6",
+                "--beta1",
+                "0.8",
+                "--weight-decay",
+                "1e-4",
+            ],
+            &[
+                "--optimizer",
+                "sgd",
+                "--dampening",
+                "0.1",
+                "--weight-decay",
+                "5e-4",
+                "--momentum",
+                "0.5",
+            ],
+        ];
+        let spec = |words: Vec<String>| {
+            let mut argv = vec!["lrtool".to_string(), "train".to_string()];
+            argv.extend(words);
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let crate::cli::Command::Train(a) = cli.command else {
+                panic!("train")
+            };
+            RunSpec::from_train_args(&a, "train").unwrap()
+        };
+        let json = |s: &RunSpec| serde_json::to_value((&s.data, &s.model, &s.optim)).unwrap();
+        for words in cases {
+            let first = spec(words.iter().map(|w| w.to_string()).collect());
+            let flags = train_flags(&first.data, &first.model, &first.optim);
+            // a shell would split "--name value" and unquote the value
+            let mut words = Vec::new();
+            for f in &flags {
+                let (name, value) = f.split_once(' ').unwrap_or((f, ""));
+                words.push(name.to_string());
+                if !value.is_empty() {
+                    words.push(value.trim_matches('\'').to_string());
+                }
+            }
+            let again = spec(words);
+            assert_eq!(json(&first), json(&again), "{flags:?}");
+        }
     }
 
     #[test]

@@ -8,11 +8,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, FindLrArgs, SweepArgs};
+use crate::cli::{FindLrArgs, SweepArgs};
 use crate::commands::common::{self, json_text, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
@@ -318,7 +317,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         "find-lr.svg",
         plot_svg(&analysis, optim_cfg.name())?.as_bytes(),
     )?;
-    let next = next_commands(&analysis, &data_cfg, &optim_cfg, &sweep_cfg, &splits);
+    let next = next_commands(
+        &analysis, &data_cfg, &model_cfg, &optim_cfg, &sweep_cfg, &splits,
+    );
     let summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "find-lr",
@@ -401,81 +402,17 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The flags of this command line that `train` understands too (data, model, optimizer), as
-/// given, so a suggested command trains exactly what was swept.
-fn shared_flags() -> Vec<String> {
-    let argv = crate::argv();
-    let cmd = Cli::command();
-    let find = cmd.find_subcommand("find-lr");
-    let train = cmd.find_subcommand("train");
-    let (Some(find), Some(train)) = (find, train) else {
-        return Vec::new();
-    };
-    let keep = |long: &str| {
-        !matches!(
-            long,
-            "out" | "force" | "json" | "quiet" | "no-report" | "config" | "seed" | "batch-size"
-        ) && train.get_arguments().any(|a| a.get_long() == Some(long))
-    };
-    let mut out = Vec::new();
-    let mut i = 2;
-    while i < argv.len() {
-        let tok = &argv[i];
-        i += 1;
-        let Some(body) = tok.strip_prefix("--") else {
-            continue;
-        };
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (body, None),
-        };
-        let takes_value = find
-            .get_arguments()
-            .find(|a| a.get_long() == Some(name))
-            .is_some_and(|a| a.get_action().takes_values());
-        let value = if takes_value && inline.is_none() && i < argv.len() {
-            i += 1;
-            Some(argv[i - 1].as_str())
-        } else {
-            inline
-        };
-        if keep(name) {
-            match value {
-                Some(v) => out.push(format!("--{name} {}", shell_word(v))),
-                None => out.push(format!("--{name}")),
-            }
-        }
-    }
-    out
-}
-
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,/:+=@%".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 fn next_commands(
     a: &Analysis,
     data: &DataConfig,
+    model: &ModelConfig,
     optim: &OptimConfig,
     sweep: &SweepConfig,
     splits: &Splits,
 ) -> Vec<String> {
+    // rendered from the typed configs: the run that was swept, as `train` flags
     let mut base = String::from("lrtool train");
-    let flags = shared_flags();
-    if !flags.iter().any(|f| f.starts_with("--dataset ")) {
-        let _ = write!(base, " --dataset {}", shell_word(&data.dataset));
-    }
-    if !flags.iter().any(|f| f.starts_with("--optimizer ")) {
-        let _ = write!(base, " --optimizer {}", optim.name());
-    }
-    for f in flags {
+    for f in crate::config::train_flags(data, model, optim) {
         base.push(' ');
         base.push_str(&f);
     }

@@ -1,4 +1,4 @@
-//! Numbers as text for people, shared by the reports and the terminal output.
+//! Numbers and command words as text for people, shared by the reports and the terminal output.
 
 /// A number for people: 4 significant digits, or "–" when missing.
 pub fn fmt_num(v: Option<f64>) -> String {
@@ -12,5 +12,15 @@ pub fn fmt_num(v: Option<f64>) -> String {
         }
         Some(v) => format!("{v}"),
         None => "–".into(),
+    }
+}
+
+/// `word` quoted for a POSIX shell when it holds anything but safe characters.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_=.,/:+@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }

@@ -11,6 +11,7 @@ mod stats;
 mod summary;
 mod tables;
 
+use crate::report::format::shell_word;
 use serde::{Deserialize, Serialize};
 
 pub use crate::report::logs::{EpochRow, StepRow};
@@ -125,16 +126,6 @@ impl Experiment {
     }
 }
 
-/// `word` quoted for a POSIX shell when it holds anything but safe characters.
-fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_=.,/:+@%".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// Whether any arm runs `snapshot-ensemble` (its results then have ensemble columns).
 fn has_ensembles(exp: &Experiment) -> bool {
     exp.arms.iter().any(|a| a.command == "snapshot-ensemble")
@@ -142,7 +133,7 @@ fn has_ensembles(exp: &Experiment) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::report::format::shell_word;
 
     #[test]
     fn shell_words() {
