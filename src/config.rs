@@ -166,8 +166,7 @@ pub fn train_flags(data: &DataConfig, model: &ModelConfig, optim: &OptimConfig) 
     out
 }
 
-/// `--val-split` when not given.
-pub const DEFAULT_VAL_SPLIT: f64 = 0.2;
+pub use crate::data::DEFAULT_VAL_SPLIT;
 /// `--hidden` when not given.
 pub const DEFAULT_HIDDEN: [usize; 2] = [128, 64];
 
@@ -428,13 +427,7 @@ fn check_range(
     Ok(v)
 }
 
-/// Learning rate: finite and positive.
-pub fn check_lr(flag: &str, lr: f64) -> anyhow::Result<f64> {
-    if !(lr.is_finite() && lr > 0.0) {
-        input_bail!("{flag} {lr}: must be a positive, finite learning rate");
-    }
-    Ok(lr)
-}
+pub use crate::schedule::check_lr;
 
 /// Epochs, batch size, learning rate, seed, and the threads asked for.
 #[derive(Debug, Clone, Serialize)]

@@ -31,7 +31,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub noise: Option<f64>,
     /// Fraction of the rows held out for validation (0 = none).
-    #[arg(long, default_value_t = crate::config::DEFAULT_VAL_SPLIT)]
+    #[arg(long, default_value_t = crate::data::DEFAULT_VAL_SPLIT)]
     pub val_split: f64,
     /// Keep file order: the last --val-split of the rows is validation, batches come in order.
     #[arg(long)]

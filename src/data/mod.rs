@@ -11,6 +11,9 @@ pub mod synthetic;
 use ndarray::Array2;
 use serde::Serialize;
 
+/// `--val-split` when not given: the fraction of rows held out for validation.
+pub const DEFAULT_VAL_SPLIT: f64 = 0.2;
+
 /// Classification (softmax cross-entropy) or regression (mean squared error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

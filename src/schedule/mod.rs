@@ -75,6 +75,14 @@ pub enum Schedule {
     SnapshotCosine(SnapshotCosine),
 }
 
+/// Learning rate: finite and positive.
+pub fn check_lr(flag: &str, lr: f64) -> anyhow::Result<f64> {
+    if !(lr.is_finite() && lr > 0.0) {
+        crate::input_bail!("{flag} {lr}: must be a positive, finite learning rate");
+    }
+    Ok(lr)
+}
+
 /// The range a cycled momentum moves in: `max` where the LR is lowest, `base` at the LR's peak.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MomentumRange {

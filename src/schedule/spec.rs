@@ -11,7 +11,7 @@ use crate::{input_bail, input_err};
 
 /// A schedule as the user asked for it: the family and every schedule setting given (`None`:
 /// the family's default). `build` validates it against the run's length and makes the
-/// [`Schedule`]. The command line fills it from `--schedule` and its flags (`crate::cli`), so
+/// [`Schedule`]. The command line fills it from `--schedule` and its flags (the command-line layer), so
 /// every field is named after its flag, and errors name the flag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSpec {
@@ -304,7 +304,7 @@ impl ScheduleSpec {
         steps_per_epoch: usize,
         total_steps: u64,
     ) -> anyhow::Result<Schedule> {
-        let lr = crate::config::check_lr("--lr", lr)?;
+        let lr = super::check_lr("--lr", lr)?;
         self.check_flags_used()?;
         let spe = u64::try_from(steps_per_epoch.max(1)).unwrap_or(u64::MAX);
         let warmup = match (self.warmup_steps, self.warmup_epochs) {
