@@ -9,6 +9,9 @@ use crate::config::{DataConfig, ModelConfig};
 use crate::data::{self, Dataset, Splits, Target, Task};
 use crate::nn::Mlp;
 use crate::report::plot::{Panel, Scale, Series};
+use crate::report::records::{
+    self, DataSettings, DatasetFacts, ModelFacts, ModelSettings, Standardization,
+};
 use crate::train::{Control, EpochReport, Observer, StepReport};
 
 /// Data loaded and split, and the model to train on it.
@@ -55,33 +58,74 @@ pub fn run_headline(ds: &Dataset, splits: &Splits, model: &Mlp) -> String {
 }
 
 /// Dataset facts for summary.json.
-pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> Value {
-    let classes = match &ds.y {
-        Target::Classes { names, .. } => json!(names),
-        Target::Values(_) => Value::Null,
+pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> DatasetFacts {
+    let class_names = match &ds.y {
+        Target::Classes { names, .. } => Some(names.clone()),
+        Target::Values(_) => None,
     };
-    json!({
-        "name": ds.name,
-        "task": ds.task(),
-        "samples": ds.n_samples(),
-        "features": ds.n_features(),
-        "classes": ds.n_classes(),
-        "class_names": classes,
-        "train_rows": splits.train.len(),
-        "val_rows": splits.val.len(),
-        "standardization": {"mean": splits.standardizer.mean, "std": splits.standardizer.std},
-    })
+    DatasetFacts {
+        class_names,
+        classes: ds.n_classes() as u64,
+        features: ds.n_features() as u64,
+        name: ds.name.clone(),
+        samples: ds.n_samples() as u64,
+        standardization: Standardization {
+            mean: splits.standardizer.mean.clone(),
+            std: splits.standardizer.std.clone(),
+        },
+        task: match ds.task() {
+            Task::Classify => records::Task::Classify,
+            Task::Regress => records::Task::Regress,
+        },
+        train_rows: splits.train.len() as u64,
+        val_rows: splits.val.len() as u64,
+    }
 }
 
 /// Model facts for summary.json.
-pub fn model_facts(model: &Mlp, cfg: &ModelConfig) -> Value {
-    json!({
-        "sizes": model.sizes(),
-        "activation": model.activation.name(),
-        "init_scheme": cfg.init_scheme,
-        "init_from": cfg.init,
-        "parameters": model.n_params(),
-    })
+pub fn model_facts(model: &Mlp, cfg: &ModelConfig) -> ModelFacts {
+    ModelFacts {
+        activation: model.activation.name().into(),
+        init_from: cfg.init.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        init_scheme: serde_name(&cfg.init_scheme),
+        parameters: model.n_params() as u64,
+        sizes: model.sizes().iter().map(|&s| s as u64).collect(),
+    }
+}
+
+/// `config.data` of summary.json.
+pub fn data_settings(c: &DataConfig) -> DataSettings {
+    DataSettings {
+        dataset: c.dataset.clone(),
+        labels: c.labels.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        noise: c.noise,
+        samples: c.samples.map(|n| n as u64),
+        shuffle: c.shuffle,
+        target: c.target.clone(),
+        task: c.task.map(|t| match t {
+            Task::Classify => records::Task::Classify,
+            Task::Regress => records::Task::Regress,
+        }),
+        val_split: c.val_split,
+    }
+}
+
+/// `config.model` of summary.json.
+pub fn model_settings(c: &ModelConfig) -> ModelSettings {
+    ModelSettings {
+        activation: c.activation.name().into(),
+        hidden: c.hidden.iter().map(|&w| w as u64).collect(),
+        init: c.init.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        init_scheme: serde_name(&c.init_scheme),
+    }
+}
+
+/// The name serde writes for a unit enum value.
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|j| j.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// Metadata stored beside the weights: enough to rebuild the model and its input scaling.

@@ -13,6 +13,9 @@ use crate::linalg;
 use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
+use crate::report::records::{
+    EndStatus, EpochFacts, RunSettings, TrainConfig, TrainResult, TrainSummary,
+};
 use crate::schedule::Schedule;
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
@@ -204,23 +207,39 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     let status = match &outcome.end {
-        End::Completed => json!({"status": "completed"}),
-        End::Stopped { reason } => json!({"status": "stopped", "reason": reason}),
-        End::NonFinite { step, lr, loss } => {
-            json!({"status": "diverged", "step": step, "lr": lr, "loss": loss.to_string()})
-        }
-        End::Interrupted => json!({"status": "interrupted"}),
+        End::Completed => EndStatus::Completed,
+        End::Stopped { reason } => EndStatus::Stopped {
+            reason: reason.clone(),
+        },
+        End::NonFinite { step, lr, loss } => EndStatus::Diverged {
+            loss: loss.to_string(),
+            lr: *lr,
+            step: *step,
+        },
+        End::Interrupted => EndStatus::Interrupted,
     };
     let interrupted = outcome.end == End::Interrupted;
-    let epoch_json = |e: Option<&train::EpochReport>| {
+    let classify = task == crate::data::Task::Classify;
+    let epoch_facts = |e: Option<&train::EpochReport>| {
         e.map(|e| {
-            json!({
-                "epoch": e.epoch,
-                "train_loss": e.train_loss,
-                format!("train_{metric}"): e.train_metric,
-                "val_loss": e.val_loss,
-                format!("val_{metric}"): e.val_metric,
-            })
+            let acc_r2 = |v: Option<f64>| {
+                if classify {
+                    (Some(v), None)
+                } else {
+                    (None, Some(v))
+                }
+            };
+            let (train_acc, train_r2) = acc_r2(Some(e.train_metric));
+            let (val_acc, val_r2) = acc_r2(e.val_metric);
+            EpochFacts {
+                epoch: e.epoch as u64,
+                train_acc,
+                train_loss: Some(e.train_loss),
+                train_r2,
+                val_acc,
+                val_loss: e.val_loss,
+                val_r2,
+            }
         })
     };
     let mut files = vec!["steps.csv", "epochs.csv"];
@@ -243,32 +262,38 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     }
     let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
     let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
-    let summary = json!({
-        "lrtool_version": env!("CARGO_PKG_VERSION"),
-        "command": "train",
-        "config": {
-            "data": data_cfg,
-            "model": model_cfg,
-            "optimizer": optim_cfg,
-            "schedule": schedule,
-            "run": run_cfg,
+    let typed = TrainSummary {
+        command: "train".into(),
+        config: TrainConfig {
+            data: common::data_settings(&data_cfg),
+            model: common::model_settings(&model_cfg),
+            optimizer: serde_json::to_value(&optim_cfg)?,
+            run: RunSettings {
+                batch_size: run_cfg.batch_size as u64,
+                epochs: run_cfg.epochs as u64,
+                lr: run_cfg.lr,
+                seed: run_cfg.seed,
+            },
+            schedule: serde_json::to_value(&schedule)?,
         },
-        "dataset": common::dataset_facts(&dataset, &splits),
-        "model": common::model_facts(&model, &model_cfg),
-        "steps_per_epoch": steps_per_epoch,
-        "interrupted": interrupted,
-        "result": {
-            "end": status,
-            "steps": outcome.steps,
-            "epochs_completed": outcome.epochs.len(),
-            "final": epoch_json(last),
-            "best_val_loss": epoch_json(best),
+        dataset: common::dataset_facts(&dataset, &splits),
+        files: files.iter().map(|f| f.to_string()).collect(),
+        interrupted,
+        lrtool_version: env!("CARGO_PKG_VERSION").into(),
+        model: common::model_facts(&model, &model_cfg),
+        result: TrainResult {
+            best_val_loss: epoch_facts(best),
+            end: status,
+            epochs_completed: outcome.epochs.len() as u64,
+            last: epoch_facts(last),
+            steps: outcome.steps,
         },
-        "files": files,
         // wall-clock: the only values that differ between two runs of the same command
-        "train_s": outcome.seconds,
-        "samples_per_s": samples_per_s,
-    });
+        samples_per_s,
+        steps_per_epoch: steps_per_epoch as u64,
+        train_s: outcome.seconds,
+    };
+    let summary = serde_json::to_value(&typed)?;
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let timing = json!({
         "note": common::TIMING_NOTE,
