@@ -64,7 +64,6 @@ pub struct Planned {
     dataset: crate::data::Dataset,
     splits: crate::data::Splits,
     model: crate::nn::Mlp,
-    batcher_seed: u64,
     steps_per_epoch: usize,
     total_steps: u64,
     schedule: Schedule,
@@ -176,7 +175,6 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
     };
     Ok(Planned {
         started,
-        batcher_seed: run_cfg.seed,
         data_cfg,
         model_cfg,
         optim_cfg,
@@ -207,7 +205,6 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         dataset,
         splits,
         mut model,
-        batcher_seed,
         steps_per_epoch,
         total_steps,
         schedule,
@@ -221,7 +218,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         &splits.train,
         run_cfg.batch_size,
         data_cfg.shuffle,
-        batcher_seed,
+        run_cfg.seed,
     );
     crate::interrupt::install();
     let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "snapshot-ensemble")?;
