@@ -386,6 +386,18 @@ pub enum SweepEnd {
     Interrupted,
 }
 
+impl SweepEnd {
+    /// The `end` tag as written: `completed`, `diverged`, `non-finite` or `interrupted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepEnd::Completed => "completed",
+            SweepEnd::Diverged { .. } => "diverged",
+            SweepEnd::NonFinite { .. } => "non-finite",
+            SweepEnd::Interrupted => "interrupted",
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // snapshot-ensemble
 

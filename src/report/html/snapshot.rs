@@ -24,7 +24,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
     page.h2("Run");
     let rebuilt = format!(
         "lrtool snapshot-ensemble {} --lr {} --epochs {} --cycles {} --seed {}{}",
-        base_flags(s),
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
         text(&run["lr"]),
         text(&run["epochs"]),
         text(&ens["snapshots"]),
@@ -35,7 +35,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
             " --baseline"
         }
     );
-    page.commands(&[command_line(s, rebuilt)]);
+    page.commands(&[command_line(None, rebuilt)]);
     page.p("A snapshot ensemble trains once under a learning rate that restarts every cycle, keeps the weights at the end of each cycle (where the LR is lowest), and averages the class probabilities of the last few snapshots.");
     page.facts(&training_facts(&Training {
         dataset: &t.dataset,
@@ -158,7 +158,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
     }
     lines.push(format!(
         "lrtool compare {} --epochs {} --arms \"snapshot:command=snapshot-ensemble,lr={},cycles={};cosine:lr={}\" --seeds 3",
-        base_flags(s),
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
         text(&run["epochs"]),
         short(run["lr"].as_f64().unwrap_or(1e-3)),
         text(&ens["snapshots"]),
