@@ -595,6 +595,13 @@ pub struct CompareRun {
     pub target: Option<TargetReached>,
 }
 
+impl CompareRun {
+    /// The best validation metric (under the task's key) and its epoch.
+    pub fn best_val_metric(&self) -> Option<EpochValue> {
+        metric_of!(self, best_val_acc, best_val_r2)
+    }
+}
+
 /// A value at an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochValue {
@@ -630,6 +637,12 @@ pub struct RunFinal {
     pub val_loss: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
     pub val_r2: Present<f64>,
+}
+
+impl RunFinal {
+    pub fn val_metric(&self) -> Option<f64> {
+        metric_of!(self, val_acc, val_r2)
+    }
 }
 
 /// Per-epoch curves of a compared run.
