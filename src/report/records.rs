@@ -678,6 +678,16 @@ impl RunSummary {
         }
     }
 
+    /// The version of lrtool that wrote the summary.
+    pub fn lrtool_version(&self) -> &str {
+        match self {
+            RunSummary::Train(s) => &s.lrtool_version,
+            RunSummary::FindLr(s) => &s.lrtool_version,
+            RunSummary::Snapshot(s) => &s.lrtool_version,
+            RunSummary::Compare(s) => &s.lrtool_version,
+        }
+    }
+
     /// Dataset facts, model facts and optimizer configuration of a run that trained a model
     /// (all but compare).
     pub fn training_facts(&self) -> Option<(&DatasetFacts, &ModelFacts, &Value)> {

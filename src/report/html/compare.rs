@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
 use crate::report::compare::Stat;
@@ -11,7 +9,7 @@ use crate::report::compare::TargetKind;
 use crate::report::format::fmt_num;
 use crate::report::records::{CompareSummary, RunFinal, RunSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, _s: &Value, t: &CompareSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
     let exp = &t.experiment;
     let m = exp.metric.as_str();
     let arms = &exp.arms;

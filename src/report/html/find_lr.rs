@@ -3,13 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::facts::*;
 use super::{Page, esc};
 use crate::report::records::{FindLrSummary, SweepEnd};
 
-pub(super) fn page(page: &mut Page, dir: &Path, _s: &Value, t: &FindLrSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
     let c = &t.config.sweep;
     page.subtitle = format!(
         "{} · {} · {}",

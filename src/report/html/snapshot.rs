@@ -3,14 +3,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
 use crate::report::format::fmt_num;
 use crate::report::records::SnapshotSummary;
 
-pub(super) fn page(page: &mut Page, dir: &Path, _s: &Value, t: &SnapshotSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &SnapshotSummary) {
     let m = t.dataset.task.metric();
     let r = &t.result;
     let run = &t.config.run;

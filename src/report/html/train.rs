@@ -2,14 +2,12 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
 use crate::report::format::fmt_num;
 use crate::report::records::{EpochFacts, TrainSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, _s: &Value, t: &TrainSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
     let m = t.dataset.task.metric();
     let r = &t.result;
     let run = &t.config.run;
