@@ -386,6 +386,18 @@ pub enum SweepEnd {
     Interrupted,
 }
 
+impl SweepEnd {
+    /// The `end` tag as written: `completed`, `diverged`, `non-finite` or `interrupted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepEnd::Completed => "completed",
+            SweepEnd::Diverged { .. } => "diverged",
+            SweepEnd::NonFinite { .. } => "non-finite",
+            SweepEnd::Interrupted => "interrupted",
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // snapshot-ensemble
 
@@ -583,6 +595,13 @@ pub struct CompareRun {
     pub target: Option<TargetReached>,
 }
 
+impl CompareRun {
+    /// The best validation metric (under the task's key) and its epoch.
+    pub fn best_val_metric(&self) -> Option<EpochValue> {
+        metric_of!(self, best_val_acc, best_val_r2)
+    }
+}
+
 /// A value at an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochValue {
@@ -620,6 +639,12 @@ pub struct RunFinal {
     pub val_r2: Present<f64>,
 }
 
+impl RunFinal {
+    pub fn val_metric(&self) -> Option<f64> {
+        metric_of!(self, val_acc, val_r2)
+    }
+}
+
 /// Per-epoch curves of a compared run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PerEpoch {
@@ -650,6 +675,16 @@ impl RunSummary {
             RunSummary::FindLr(s) => &s.command,
             RunSummary::Snapshot(s) => &s.command,
             RunSummary::Compare(s) => &s.command,
+        }
+    }
+
+    /// The version of lrtool that wrote the summary.
+    pub fn lrtool_version(&self) -> &str {
+        match self {
+            RunSummary::Train(s) => &s.lrtool_version,
+            RunSummary::FindLr(s) => &s.lrtool_version,
+            RunSummary::Snapshot(s) => &s.lrtool_version,
+            RunSummary::Compare(s) => &s.lrtool_version,
         }
     }
 

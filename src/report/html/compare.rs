@@ -2,32 +2,24 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
+use crate::report::compare::Stat;
+use crate::report::compare::TargetKind;
 use crate::report::format::fmt_num;
-use crate::report::records::{CompareSummary, RunSummary};
+use crate::report::records::{CompareSummary, RunFinal, RunSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) {
-    let exp = &s["experiment"];
-    let m = exp["metric"].as_str().unwrap_or("acc");
-    let arms = exp["arms"].as_array().cloned().unwrap_or_default();
-    let seeds: Vec<String> = exp["seeds"]
-        .as_array()
-        .map(|a| a.iter().map(text).collect())
-        .unwrap_or_default();
-    let shared: Vec<String> = exp["shared"]
-        .as_array()
-        .map(|a| a.iter().map(text).collect())
-        .unwrap_or_default();
+pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
+    let exp = &t.experiment;
+    let m = exp.metric.as_str();
+    let arms = &exp.arms;
+    let seeds: Vec<String> = exp.seeds.iter().map(u64::to_string).collect();
+    let shared = &exp.shared;
     // dataset and model from the first run that left a summary
-    let first_run: Option<RunSummary> = s["runs"].as_array().and_then(|runs| {
-        runs.iter().find_map(|r| {
-            let folder = r["folder"].as_str()?;
-            RunSummary::read(&dir.join(folder)).ok()
-        })
-    });
+    let first_run: Option<RunSummary> = t
+        .runs
+        .iter()
+        .find_map(|r| RunSummary::read(&dir.join(&r.folder)).ok());
     let first_run = first_run.as_ref().and_then(RunSummary::training_facts);
     page.subtitle = format!(
         "{} arm{} × {} seed{}{}",
@@ -44,13 +36,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
     page.h2("Experiment");
     let arm_spec = arms
         .iter()
-        .map(|a| {
-            let o: Vec<String> = a["overrides"]
-                .as_array()
-                .map(|v| v.iter().map(text).collect())
-                .unwrap_or_default();
-            format!("{}:{}", text(&a["name"]), o.join(","))
-        })
+        .map(|a| format!("{}:{}", a.name, a.overrides.join(",")))
         .collect::<Vec<_>>()
         .join(";");
     page.commands(&[format!(
@@ -58,7 +44,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
         shared.join(" "),
         seeds.join(",")
     )]);
-    if let Some(d) = exp["description"].as_str() {
+    if let Some(d) = &exp.description {
         page.p(d);
     }
     let mut facts = vec![("shared flags", shared.join(" "))];
@@ -68,31 +54,24 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
         facts.push(("optimizer", object_line(r.2, &["decoupled"])));
     }
     facts.push(("seeds", seeds.join(", ")));
-    if let Some(t) = exp["target"].as_object() {
-        facts.push((
-            "target",
-            format!(
-                "{} {}",
-                t.get("kind").map_or("–".into(), text),
-                t.get("value").map_or("–".into(), text)
-            ),
-        ));
+    if let Some(target) = &exp.target {
+        let kind = match target.kind {
+            TargetKind::Acc => "acc",
+            TargetKind::Loss => "loss",
+        };
+        facts.push(("target", format!("{kind} {}", float(target.value))));
     }
-    if let Some(sh) = s["shard"].as_array() {
-        facts.push((
-            "shard",
-            sh.iter().map(text).collect::<Vec<_>>().join(" of "),
-        ));
-    }
+    // `shard` ({index, count}) is not shown: the page never showed it (its old look-up expected
+    // an array), and the page's bytes are kept as they were.
     page.facts(&facts);
     let rows: Vec<Vec<String>> = arms
         .iter()
         .map(|a| {
             vec![
-                text(&a["name"]),
-                text(&a["command"]),
-                text(&a["schedule"]),
-                format!("{} × {}", text(&a["epochs"]), text(&a["steps_per_epoch"])),
+                a.name.clone(),
+                a.command.clone(),
+                a.schedule.clone(),
+                format!("{} × {}", a.epochs, a.steps_per_epoch),
             ]
         })
         .collect();
@@ -103,36 +82,34 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
 
     page.h2("Results per arm");
     page.p("Mean ± sample standard deviation over the seeds that finished; Δ is the arm's final value minus the first arm's of the same seed, averaged over seeds.");
-    let pm = |v: &Value| -> String {
-        match (v["mean"].as_f64(), v["std"].as_f64()) {
+    let pm = |v: &Stat| -> String {
+        match (v.mean, v.std) {
             (Some(mean), Some(sd)) => format!("{} ± {}", fmt_num(Some(mean)), fmt_num(Some(sd))),
             (Some(mean), None) => fmt_num(Some(mean)),
             _ => "–".into(),
         }
     };
-    let stats = s["arms"].as_array().cloned().unwrap_or_default();
-    let has_ens = stats
-        .iter()
-        .any(|a| a["ensemble_val_metric"]["n"].as_u64() > Some(0));
-    let has_target = !exp["target"].is_null();
+    let stats = &t.arms;
+    let has_ens = stats.iter().any(|a| a.ensemble_val_metric.n > 0);
+    let has_target = exp.target.is_some();
     let rows: Vec<Vec<String>> = stats
         .iter()
         .map(|a| {
             let mut row = vec![
-                text(&a["name"]),
-                format!("{}/{}", text(&a["finished"]), text(&a["runs"])),
-                text(&a["diverged"]),
-                pm(&a["final_val_metric"]),
-                pm(&a["final_val_metric_vs_first"]),
-                pm(&a["best_val_metric"]),
-                pm(&a["final_val_loss"]),
+                a.name.clone(),
+                format!("{}/{}", a.finished, a.runs),
+                a.diverged.to_string(),
+                pm(&a.final_val_metric),
+                pm(&a.final_val_metric_vs_first),
+                pm(&a.best_val_metric),
+                pm(&a.final_val_loss),
             ];
             if has_ens {
-                row.push(pm(&a["ensemble_val_metric"]));
+                row.push(pm(&a.ensemble_val_metric));
             }
             if has_target {
-                row.push(format!("{}/{}", text(&a["reached"]), text(&a["runs"])));
-                row.push(pm(&a["steps_to_target"]));
+                row.push(format!("{}/{}", a.reached, a.runs));
+                row.push(pm(&a.steps_to_target));
             }
             row
         })
@@ -170,25 +147,22 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
     page.plot(dir, "lr.svg", "The schedules of the arms.");
 
     page.h2("Runs");
-    let rows: Vec<Vec<String>> = s["runs"]
-        .as_array()
-        .map(|runs| {
-            runs.iter()
-                .map(|r| {
-                    vec![
-                        text(&r["arm"]),
-                        text(&r["seed"]),
-                        text(&r["status"]),
-                        text(&r["steps"]),
-                        num(&r["final"][format!("val_{m}")]),
-                        num(&r["final"]["val_loss"]),
-                        num(&r[format!("best_val_{m}")]["value"]),
-                        text(&r["folder"]),
-                    ]
-                })
-                .collect()
+    let rows: Vec<Vec<String>> = t
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.arm.clone(),
+                r.seed.to_string(),
+                r.status.clone(),
+                r.steps.to_string(),
+                fmt_num(r.last.as_ref().and_then(RunFinal::val_metric)),
+                fmt_num(r.last.as_ref().and_then(|f| f.val_loss)),
+                fmt_num(r.best_val_metric().map(|b| b.value)),
+                r.folder.clone(),
+            ]
         })
-        .unwrap_or_default();
+        .collect();
     let (fm2, bm2) = (format!("final val {m}"), format!("best val {m}"));
     page.table(
         &[
@@ -207,7 +181,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, _t: &CompareSummary) 
     // the best arm by mean final metric
     let best = stats
         .iter()
-        .filter_map(|a| Some((a["final_val_metric"]["mean"].as_f64()?, text(&a["name"]))))
+        .filter_map(|a| Some((a.final_val_metric.mean?, a.name.clone())))
         .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     let mut lines = Vec::new();
     if let (Some((_, name)), Some(seed)) = (best, seeds.first()) {

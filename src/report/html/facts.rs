@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use super::Page;
 use crate::report::format::fmt_num;
-use crate::report::records::{DatasetFacts, EndStatus, ModelFacts, RunSettings, Task};
+use crate::report::records::{
+    DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, RunSettings, Task,
+};
 
 /// A JSON number for people (4 significant digits), "–" when absent.
 pub(super) fn num(v: &Value) -> String {
@@ -136,44 +138,58 @@ pub(super) fn training_facts(t: &Training) -> Vec<(&'static str, String)> {
 }
 
 /// The command line when the summary keeps it, else the one rebuilt from the configuration.
-pub(super) fn command_line(s: &Value, rebuilt: String) -> String {
-    s["command_line"]
-        .as_str()
-        .map(|c| {
-            // the program as invoked may be a path (target/release/lrtool)
-            match c.split_once(' ') {
-                Some((prog, rest)) if prog.ends_with("lrtool") => format!("lrtool {rest}"),
-                _ => c.to_string(),
-            }
-        })
-        .unwrap_or(rebuilt)
+pub(super) fn command_line(kept: Option<&str>, rebuilt: String) -> String {
+    kept.map(|c| {
+        // the program as invoked may be a path (target/release/lrtool)
+        match c.split_once(' ') {
+            Some((prog, rest)) if prog.ends_with("lrtool") => format!("lrtool {rest}"),
+            _ => c.to_string(),
+        }
+    })
+    .unwrap_or(rebuilt)
 }
 
-/// `--dataset … --optimizer …` and the model flags that differ from the defaults.
-pub(super) fn base_flags(s: &Value) -> String {
-    let c = &s["config"];
+/// `--dataset … --optimizer …` and the model flags that differ from the defaults. The optimizer
+/// configuration stays a JSON object (its keys belong to the optimizer family).
+pub(super) fn base_flags(data: &DataSettings, model: &ModelSettings, optimizer: &Value) -> String {
     let mut f = format!(
         "--dataset {} --optimizer {}",
-        c["data"]["dataset"].as_str().unwrap_or("digits"),
-        c["optimizer"]["name"].as_str().unwrap_or("adam")
+        data.dataset,
+        optimizer["name"].as_str().unwrap_or("adam")
     );
-    if let Some(h) = c["model"]["hidden"].as_array() {
-        let h: Vec<String> = h.iter().map(text).collect();
-        if h != ["128", "64"] {
-            let _ = write!(f, " --hidden {}", h.join(","));
-        }
+    if model.hidden != [128, 64] {
+        let h: Vec<String> = model.hidden.iter().map(u64::to_string).collect();
+        let _ = write!(f, " --hidden {}", h.join(","));
     }
-    if let Some(a) = c["model"]["activation"].as_str()
-        && a != "relu"
-    {
-        let _ = write!(f, " --activation {a}");
+    if model.activation != "relu" {
+        let _ = write!(f, " --activation {}", model.activation);
     }
-    if let Some(m) = c["optimizer"]["momentum"].as_f64()
+    if let Some(m) = optimizer["momentum"].as_f64()
         && m != 0.0
     {
         let _ = write!(f, " --momentum {m}");
     }
     f
+}
+
+/// A learning rate: 3 significant digits in scientific notation, "–" when absent.
+pub(super) fn lr_of(x: Option<f64>) -> String {
+    x.map_or("–".into(), |x| format!("{x:.2e}"))
+}
+
+/// A number for people (4 significant digits), as [`text`] shows a JSON float.
+pub(super) fn float(x: f64) -> String {
+    fmt_num(Some(x))
+}
+
+/// A flag as [`text`] shows a JSON boolean.
+pub(super) fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// An optional number with a fixed count of decimals, "–" when absent.
+pub(super) fn fixed(x: Option<f64>, decimals: usize) -> String {
+    x.map_or("–".into(), |d| format!("{d:.decimals$}"))
 }
 
 pub(super) fn end_status(end: &EndStatus) -> String {

@@ -3,66 +3,60 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::facts::*;
 use super::{Page, esc};
-use crate::report::records::FindLrSummary;
+use crate::report::records::{FindLrSummary, SweepEnd};
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &FindLrSummary) {
-    let c = &s["config"]["sweep"];
+pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
+    let c = &t.config.sweep;
     page.subtitle = format!(
         "{} · {} · {}",
         dataset_line(&t.dataset),
         model_line(&t.model),
-        object_line(&s["config"]["optimizer"], &["decoupled"])
+        object_line(&t.config.optimizer, &["decoupled"])
     );
     page.h2("Run");
     let rebuilt = format!(
         "lrtool find-lr {} --min {} --max {} --batch-size {} --seed {}",
-        base_flags(s),
-        text(&c["min"]),
-        text(&c["max"]),
-        text(&c["batch_size"]),
-        text(&c["seed"])
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
+        float(c.min),
+        float(c.max),
+        c.batch_size,
+        c.seed
     );
-    page.commands(&[command_line(s, rebuilt)]);
+    page.commands(&[command_line(Some(&t.command_line), rebuilt)]);
     page.p("The LR range test trains a fresh model while the learning rate rises after every mini-batch, and records the loss. At low rates the loss barely moves, then it falls steeply, then it diverges; good learning rates lie in the steep part, below the point of divergence.");
     let mut facts = run_facts(&t.dataset, &t.model, &t.config.optimizer);
     facts.push((
         "sweep",
         format!(
             "{} → {} ({}, {} steps of {} rows), smoothing β {}, seed {}, {} repeat(s)",
-            lr(&s["range"]["min"]),
-            lr(&s["range"]["max"]),
-            text(&s["range"]["mode"]),
-            text(&s["range"]["steps"]),
-            text(&c["batch_size"]),
-            text(&c["smooth"]),
-            text(&c["seed"]),
-            text(&c["repeats"])
+            lr_of(Some(t.range.min)),
+            lr_of(Some(t.range.max)),
+            t.range.mode,
+            t.range.steps,
+            c.batch_size,
+            float(c.smooth),
+            c.seed,
+            c.repeats
         ),
     ));
-    if let Some(sweeps) = s["sweeps"].as_array() {
-        for sw in sweeps {
-            let ended = &sw["ended"];
-            let how = match ended["end"].as_str() {
-                Some("diverged") => format!("diverged at step {}", text(&ended["step"])),
-                Some(e) => e.to_string(),
-                None => text(ended),
-            };
-            facts.push((
-                "sweep ended",
-                format!(
-                    "seed {}: {how}, {} steps recorded, last lr {}",
-                    text(&sw["seed"]),
-                    text(&sw["steps_recorded"]),
-                    lr(&sw["last_lr"])
-                ),
-            ));
-        }
+    for sw in &t.sweeps {
+        let how = match sw.ended {
+            SweepEnd::Diverged { step } => format!("diverged at step {step}"),
+            other => other.name().to_string(),
+        };
+        facts.push((
+            "sweep ended",
+            format!(
+                "seed {}: {how}, {} steps recorded, last lr {}",
+                sw.seed,
+                sw.steps_recorded,
+                lr_of(sw.last_lr)
+            ),
+        ));
     }
-    if s["interrupted"].as_bool() == Some(true) {
+    if t.interrupted {
         facts.push((
             "interrupted",
             "yes: suggestions from the curve so far".into(),
@@ -71,43 +65,34 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &FindLrSummary) {
     page.facts(&facts);
 
     page.h2("Suggestions");
-    let mut rows: Vec<Vec<String>> = s["suggestions"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|m| {
-                    vec![
-                        text(&m["method"]),
-                        lr(&m["lr"]),
-                        m["iqr_decades"]
-                            .as_f64()
-                            .map_or("–".into(), |d| format!("{d:.2}")),
-                        method_note(m["method"].as_str().unwrap_or("")).into(),
-                    ]
-                })
-                .collect()
+    let mut rows: Vec<Vec<String>> = t
+        .suggestions
+        .iter()
+        .map(|m| {
+            vec![
+                m.method.clone(),
+                lr_of(m.lr),
+                fixed(m.iqr_decades, 2),
+                method_note(&m.method).into(),
+            ]
         })
-        .unwrap_or_default();
-    let cons = &s["consensus"];
+        .collect();
+    let cons = &t.consensus;
     rows.push(vec![
         "consensus".into(),
-        lr(&cons["lr"]),
-        s["consensus_iqr_decades"]
-            .as_f64()
-            .map_or("–".into(), |d| format!("{d:.2}")),
+        lr_of(cons.lr),
+        fixed(t.consensus_iqr_decades, 2),
         format!(
             "geometric middle of the methods; they span {} decades{}",
-            cons["spread_decades"]
-                .as_f64()
-                .map_or("–".into(), |d| format!("{d:.1}")),
-            if cons["disagree"].as_bool() == Some(true) {
+            fixed(cons.spread_decades, 1),
+            if cons.disagree {
                 " (they disagree: read the plot)"
             } else {
                 ""
             }
         ),
     ]);
-    if s["consensus_iqr_decades"].is_null() {
+    if t.consensus_iqr_decades.is_none() {
         // one sweep: no spread to show
         for r in &mut rows {
             r.remove(2);
@@ -124,45 +109,38 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &FindLrSummary) {
             &rows,
         );
     }
-    let b = &s["schedule_bounds"];
-    if !b["one_cycle_max_lr"].is_null() {
+    let b = &t.schedule_bounds;
+    if let Some(one_cycle) = b.one_cycle_max_lr {
         page.facts(&[
             (
                 "triangular (CLR) bounds",
                 format!(
                     "base {} → max {}",
-                    lr(&b["triangular"]["base_lr"]),
-                    lr(&b["triangular"]["max_lr"])
+                    lr_of(b.triangular.as_ref().map(|t| t.base_lr)),
+                    lr_of(b.triangular.as_ref().map(|t| t.max_lr))
                 ),
             ),
-            ("one-cycle max lr", lr(&b["one_cycle_max_lr"])),
+            ("one-cycle max lr", lr_of(Some(one_cycle))),
         ]);
     }
-    let ph = &s["phases"];
+    let ph = &t.phases;
     page.facts(&[(
         "phases seen",
         format!(
             "flat start {}, descent {}, divergence {}",
-            text(&ph["flat_start"]),
-            text(&ph["descent"]),
-            text(&ph["divergence"])
+            yes_no(ph.flat_start),
+            yes_no(ph.descent),
+            yes_no(ph.divergence)
         ),
     )]);
-    if let Some(advice) = ph["advice"].as_array() {
-        for a in advice {
-            let _ = writeln!(page.body, "<p class=\"warn\">{}</p>", esc(&text(a)));
-        }
+    for a in &ph.advice {
+        let _ = writeln!(page.body, "<p class=\"warn\">{}</p>", esc(a));
     }
-    if let Some(note) = s["note"].as_str() {
-        page.p(&format!("Note: {note}."));
-    }
+    page.p(&format!("Note: {}.", t.note));
     page.h2("Plot");
     page.plot(dir, "find-lr.svg", "Loss against the learning rate (log scale), raw and smoothed, with one marker per suggestion.");
 
-    let mut lines: Vec<String> = s["next_commands"]
-        .as_array()
-        .map(|a| a.iter().map(text).collect())
-        .unwrap_or_default();
+    let mut lines: Vec<String> = t.next_commands.clone();
     if let Some(first) = lines.first().cloned()
         && let Some(rest) = first.strip_prefix("lrtool train ")
     {

@@ -13,8 +13,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::output::OutDir;
 use crate::report::records::RunSummary;
 
@@ -33,20 +31,14 @@ pub fn write(out: &mut OutDir) -> anyhow::Result<()> {
 /// type ([`RunSummary`]): one that does not fit is an error naming the file and the field.
 pub fn render(dir: &Path) -> anyhow::Result<String> {
     let typed = RunSummary::read(dir)?;
-    let summary: Value = serde_json::to_value(match &typed {
-        RunSummary::Train(s) => serde_json::to_value(s),
-        RunSummary::FindLr(s) => serde_json::to_value(s),
-        RunSummary::Snapshot(s) => serde_json::to_value(s),
-        RunSummary::Compare(s) => serde_json::to_value(s),
-    }?)?;
     let mut page = Page::default();
     match &typed {
-        RunSummary::Train(t) => train::page(&mut page, dir, &summary, t),
-        RunSummary::FindLr(t) => find_lr::page(&mut page, dir, &summary, t),
-        RunSummary::Snapshot(t) => snapshot::page(&mut page, dir, &summary, t),
-        RunSummary::Compare(t) => compare::page(&mut page, dir, &summary, t),
+        RunSummary::Train(t) => train::page(&mut page, dir, t),
+        RunSummary::FindLr(t) => find_lr::page(&mut page, dir, t),
+        RunSummary::Snapshot(t) => snapshot::page(&mut page, dir, t),
+        RunSummary::Compare(t) => compare::page(&mut page, dir, t),
     }
-    Ok(page.finish(typed.command(), &summary))
+    Ok(page.finish(typed.command(), typed.lrtool_version()))
 }
 
 /// The page being built: a title line, a subtitle and the body.
@@ -130,8 +122,7 @@ impl Page {
         }
     }
 
-    fn finish(self, command: &str, summary: &Value) -> String {
-        let version = summary["lrtool_version"].as_str().unwrap_or("");
+    fn finish(self, command: &str, version: &str) -> String {
         let title = format!("lrtool {command}");
         format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"lrtool {v}\">\n<title>{t}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n<h1>{t}</h1>\n<p class=\"subtitle\">{s}</p>\n</header>\n<main>\n{b}</main>\n<footer>Written by lrtool {v} from this folder's summary.json and SVG plots; the CSV logs and the weights are beside it. Wall times are in timing.json.</footer>\n</body>\n</html>\n",

@@ -3,39 +3,37 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
 use crate::report::format::fmt_num;
 use crate::report::records::SnapshotSummary;
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &SnapshotSummary) {
     let m = t.dataset.task.metric();
-    let r = &s["result"];
-    let run = &s["config"]["run"];
-    let ens = &s["config"]["ensemble"];
+    let r = &t.result;
+    let run = &t.config.run;
+    let ens = &t.config.ensemble;
     page.subtitle = format!(
         "{} · {} · {}",
         dataset_line(&t.dataset),
         model_line(&t.model),
-        object_line(&s["config"]["schedule"], &[])
+        object_line(&t.config.schedule, &[])
     );
     page.h2("Run");
     let rebuilt = format!(
         "lrtool snapshot-ensemble {} --lr {} --epochs {} --cycles {} --seed {}{}",
-        base_flags(s),
-        text(&run["lr"]),
-        text(&run["epochs"]),
-        text(&ens["snapshots"]),
-        text(&run["seed"]),
-        if ens["baseline"].is_null() {
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
+        float(run.lr),
+        run.epochs,
+        ens.snapshots,
+        run.seed,
+        if ens.baseline.is_none() {
             ""
         } else {
             " --baseline"
         }
     );
-    page.commands(&[command_line(s, rebuilt)]);
+    page.commands(&[command_line(None, rebuilt)]);
     page.p("A snapshot ensemble trains once under a learning rate that restarts every cycle, keeps the weights at the end of each cycle (where the LR is lowest), and averages the class probabilities of the last few snapshots.");
     page.facts(&training_facts(&Training {
         dataset: &t.dataset,
@@ -50,26 +48,23 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
     page.h2("Snapshots");
     let vm = format!("val {m}");
     let evm = format!("ensemble val {m}");
-    let rows: Vec<Vec<String>> = r["snapshots"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    vec![
-                        text(&x["k"]),
-                        text(&x["epoch"]),
-                        text(&x["step"]),
-                        lr(&x["lr"]),
-                        num(&x["val_loss"]),
-                        num(&x[format!("val_{m}")]),
-                        num(&x["ens_val_loss"]),
-                        num(&x[format!("ens_val_{m}")]),
-                        text(&x["file"]),
-                    ]
-                })
-                .collect()
+    let rows: Vec<Vec<String>> = r
+        .snapshots
+        .iter()
+        .map(|x| {
+            vec![
+                x.k.to_string(),
+                float(x.epoch),
+                x.step.to_string(),
+                lr_of(Some(x.lr)),
+                fmt_num(x.val_loss),
+                fmt_num(x.val_metric()),
+                fmt_num(x.ens_val_loss),
+                fmt_num(x.ens_val_metric()),
+                x.file.clone(),
+            ]
         })
-        .unwrap_or_default();
+        .collect();
     page.table(
         &[
             "snapshot",
@@ -85,33 +80,29 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
         &rows,
     );
     page.h2("Ensembles and baselines");
-    let mut rows: Vec<Vec<String>> = r["ensembles"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    vec![
-                        format!("last {} snapshots", text(&e["m"])),
-                        e["snapshots"]
-                            .as_array()
-                            .map(|v| v.iter().map(text).collect::<Vec<_>>().join(", "))
-                            .unwrap_or_default(),
-                        num(&e["val_loss"]),
-                        num(&e[format!("val_{m}")]),
-                    ]
-                })
-                .collect()
+    let mut rows: Vec<Vec<String>> = r
+        .ensembles
+        .iter()
+        .map(|e| {
+            vec![
+                format!("last {} snapshots", e.m),
+                e.snapshots
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                fmt_num(e.val_loss),
+                fmt_num(e.val_metric()),
+            ]
         })
-        .unwrap_or_default();
-    let f = &r["final"];
-    if f.is_object() {
+        .collect();
+    if let Some(f) = &r.last {
         rows.push(vec![
             "final model".into(),
-            f["same_weights_as_snapshot"]
-                .as_u64()
+            f.same_weights_as_snapshot
                 .map_or("–".into(), |k| format!("= snapshot {k}")),
-            num(&f["val_loss"]),
-            num(&f[format!("val_{m}")]),
+            fmt_num(f.val_loss),
+            fmt_num(f.val_metric()),
         ]);
     }
     if let Some(b) = &t.result.baseline {
@@ -141,28 +132,23 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &SnapshotSummary) 
     );
 
     let mut models = String::new();
-    if let Some(a) = r["snapshots"].as_array() {
-        for x in a.iter().rev().take(3).rev() {
-            if let Some(f) = x["file"].as_str() {
-                let _ = write!(models, " --model {}", dir.join(f).display());
-            }
-        }
+    for x in r.snapshots.iter().rev().take(3).rev() {
+        let _ = write!(models, " --model {}", dir.join(&x.file).display());
     }
     let mut lines = Vec::new();
     if !models.is_empty() {
         lines.push(format!(
             "lrtool evaluate{models} --dataset {} --seed {}",
-            s["config"]["data"]["dataset"].as_str().unwrap_or("digits"),
-            text(&run["seed"])
+            t.config.data.dataset, run.seed
         ));
     }
     lines.push(format!(
         "lrtool compare {} --epochs {} --arms \"snapshot:command=snapshot-ensemble,lr={},cycles={};cosine:lr={}\" --seeds 3",
-        base_flags(s),
-        text(&run["epochs"]),
-        short(run["lr"].as_f64().unwrap_or(1e-3)),
-        text(&ens["snapshots"]),
-        short(run["lr"].as_f64().unwrap_or(1e-3)),
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
+        run.epochs,
+        short(run.lr),
+        ens.snapshots,
+        short(run.lr),
     ));
     next(page, &lines);
 }

@@ -2,14 +2,12 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Page;
 use super::facts::*;
 use crate::report::format::fmt_num;
 use crate::report::records::{EpochFacts, TrainSummary};
 
-pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &TrainSummary) {
+pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
     let m = t.dataset.task.metric();
     let r = &t.result;
     let run = &t.config.run;
@@ -22,13 +20,13 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &TrainSummary) {
     page.h2("Run");
     let rebuilt = format!(
         "lrtool train {} --lr {} --epochs {} --batch-size {} --seed {}",
-        base_flags(s),
+        base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
         fmt_num(Some(run.lr)),
         run.epochs,
         run.batch_size,
         run.seed
     );
-    page.commands(&[command_line(s, rebuilt)]);
+    page.commands(&[command_line(None, rebuilt)]);
     page.facts(&training_facts(&Training {
         dataset: &t.dataset,
         model: &t.model,
@@ -76,7 +74,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, s: &Value, t: &TrainSummary) {
 
     let lr_used = run.lr;
     let epochs = run.epochs;
-    let base = base_flags(s);
+    let base = base_flags(&t.config.data, &t.config.model, &t.config.optimizer);
     next(
         page,
         &[
