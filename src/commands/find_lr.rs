@@ -12,17 +12,20 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, FindLrArgs, SweepArgs};
+use crate::cli::{Cli, FindLrArgs, Like, SweepArgs};
 use crate::commands::common::{self, json_text, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
 use crate::linalg;
 use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
+use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
 use crate::output::OutDir;
-use crate::report::find_lr::{RunFacts, plot_svg, report_text, short, steps_csv};
+use crate::report::find_lr::{
+    RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
+};
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};
 
@@ -46,6 +49,9 @@ pub struct SweepConfig {
     pub seed: u64,
     pub repeats: usize,
     pub auto_extend: bool,
+    /// `--like`: whose suggestions are reported beside lrtool's (summary.json's "fastai").
+    #[serde(skip)]
+    pub like: Option<Like>,
 }
 
 impl SweepConfig {
@@ -95,6 +101,7 @@ impl SweepConfig {
             seed: a.seed,
             repeats: a.repeats as usize,
             auto_extend: a.auto_extend,
+            like: a.like,
         })
     }
 }
@@ -319,7 +326,33 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         plot_svg(&analysis, optim_cfg.name())?.as_bytes(),
     )?;
     let next = next_commands(&analysis, &data_cfg, &optim_cfg, &sweep_cfg, &splits);
-    let summary = json!({
+    // --like fastai: fastai's four answers on each sweep's recorded smoothed curve (fastai's
+    // Recorder keeps its smoothed loss), num_it = the steps asked of the sweep
+    let fastai = (sweep_cfg.like == Some(Like::Fastai)).then(|| {
+        let num_it = steps as usize;
+        let multi = analysis.sweeps.len() > 1;
+        let mut text = String::from("fastai 2.8's lr_find suggestions on the smoothed curve:\n");
+        let mut per_sweep = Vec::new();
+        for s in &analysis.sweeps {
+            let f = suggest_like_fastai(&s.lrs, &s.smooth, num_it);
+            let points = s.lrs.len().min(s.smooth.len());
+            let mut v = fastai_json(&f);
+            v["seed"] = json!(s.seed);
+            v["points"] = json!(points);
+            per_sweep.push(v);
+            if multi {
+                text.push_str(&format!("  sweep (seed {}):\n", s.seed));
+            }
+            text.push_str(&fastai_lines(
+                &f,
+                num_it,
+                points,
+                if multi { "    " } else { "  " },
+            ));
+        }
+        (json!({"num_it": num_it, "sweeps": per_sweep}), text)
+    });
+    let mut summary = json!({
         "lrtool_version": env!("CARGO_PKG_VERSION"),
         "command": "find-lr",
         "command_line": crate::argv().join(" "),
@@ -360,6 +393,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         "train_s": fit_seconds,
         "samples_per_s": fit_rows as f64 / fit_seconds.max(1e-9),
     });
+    if let Some((v, _)) = &fastai {
+        summary["fastai"] = v.clone();
+    }
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let seconds = started.elapsed().as_secs_f64();
     out.write_atomic(
@@ -386,6 +422,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             batch_size: sweep_cfg.batch_size,
             mode: sweep_cfg.mode,
             steps,
+            fastai: fastai.map(|(_, text)| text),
         };
         print_stdout(&report_text(&analysis, &facts, &next, out.path(), seconds))?;
     }

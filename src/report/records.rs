@@ -261,6 +261,10 @@ pub struct FindLrSummary {
     pub consensus: Consensus,
     pub consensus_iqr_decades: Option<f64>,
     pub dataset: DatasetFacts,
+    /// `--like fastai`: fastai 2.8's four answers on each sweep's smoothed curve (`num_it`,
+    /// `sweeps`); absent without the flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fastai: Option<Value>,
     pub files: Vec<String>,
     pub interrupted: bool,
     pub lrtool_version: String,
