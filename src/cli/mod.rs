@@ -84,7 +84,9 @@ pub enum Command {
     /// LR rose; any tool can record it (PyTorch Lightning's Tuner.lr_find, fastai's lr_find).
     /// suggest reads the two columns, smooths the loss with the bias-corrected moving average
     /// (--smooth β; 0 when the column is already smoothed) and reads the curve as find-lr does:
-    /// steepest descent, valley, minimum/10, slide, and their consensus.
+    /// steepest descent, valley, minimum/10, slide, and their consensus. With --like fastai it
+    /// prints fastai 2.8's valley, slide, minimum and steep instead, exactly as fastai's lr_find
+    /// would compute them (see --like for every difference).
     ///
     /// Worked example: `lrtool find-lr --dataset digits --quiet` then `lrtool suggest
     /// runs/find-lr/steps.csv` prints the same suggestions (consensus 1.95e-3). For a CSV with
@@ -298,8 +300,9 @@ to 0 here, because fastai records its smoothed loss; give --smooth 0.98 for a ra
 
 How they differ:
   - points skipped: fastai drops num_it//10 points at the start (num_it = iterations requested, \
---num-it, even when the sweep stopped early) and 5 at the end; lrtool skips a tenth of the \
-points it kept and none at the end, and uses a curve too short to trim whole.
+--num-it, even when the sweep stopped early) and the last 5 recorded; lrtool drops a tenth of \
+the points it kept (n/10 of the finite points, not of the iterations requested) and the last 5, \
+and uses a curve too short to trim whole.
   - NaN/inf: fastai trims first, then cuts at the first NaN and keeps infinite losses; lrtool \
 cuts at the first non-finite loss (NaN or inf) before trimming.
   - arithmetic: fastai computes in float32, lrtool in f64.
