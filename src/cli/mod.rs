@@ -84,7 +84,9 @@ pub enum Command {
     /// LR rose; any tool can record it (PyTorch Lightning's Tuner.lr_find, fastai's lr_find).
     /// suggest reads the two columns, smooths the loss with the bias-corrected moving average
     /// (--smooth β; 0 when the column is already smoothed) and reads the curve as find-lr does:
-    /// steepest descent, valley, minimum/10, slide, and their consensus.
+    /// steepest descent, valley, minimum/10, slide, and their consensus. With --like fastai it
+    /// prints fastai 2.8's valley, slide, minimum and steep instead, exactly as fastai's lr_find
+    /// would compute them (see --like for every difference).
     ///
     /// Worked example: `lrtool find-lr --dataset digits --quiet` then `lrtool suggest
     /// runs/find-lr/steps.csv` prints the same suggestions (consensus 1.95e-3). For a CSV with
@@ -258,13 +260,63 @@ pub struct SuggestArgs {
     #[arg(long, default_value = "loss")]
     pub loss_column: String,
     /// Smoothing factor β applied to the loss column before analysis (0 when the column is
-    /// already smoothed).
-    #[arg(long, default_value_t = 0.98)]
-    pub smooth: f64,
+    /// already smoothed) [default: 0.98; 0 with --like fastai].
+    #[arg(long)]
+    pub smooth: Option<f64>,
+    /// Whose suggestion methods read the curve: lrtool's own (steepest, valley, minimum/10,
+    /// slide, consensus) or fastai 2.8's (valley, slide, minimum, steep) [default: lrtool].
+    #[arg(long, value_enum, value_name = "METHODS", long_help = LIKE_LONG_HELP)]
+    pub like: Option<Like>,
+    /// With --like fastai: the iterations requested from fastai's lr_find (its num_it). fastai
+    /// trims num_it//10 points from the start of the recorded curve and 5 from the end before
+    /// any method reads it [default: 100, fastai's].
+    #[arg(long, value_name = "N")]
+    pub num_it: Option<i64>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }
+
+/// Whose suggestion methods `suggest --like` and `find-lr --like` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Like {
+    /// lrtool's own methods and consensus (the default).
+    Lrtool,
+    /// fastai 2.8's lr_find suggestions, reproduced exactly.
+    Fastai,
+}
+
+/// The long help of `suggest --like`: every difference between lrtool's methods and fastai's.
+pub const LIKE_LONG_HELP: &str = "\
+Whose suggestion methods read the curve [default: lrtool].
+
+lrtool: lrtool's own methods (steepest, valley, minimum/10, slide) and their consensus, as find-lr \
+reports them.
+
+fastai: fastai 2.8's four lr_find answers (valley, slide, minimum, steep), reproduced exactly, \
+instead of lrtool's; printed with the points fastai keeps. A method where fastai would raise \
+prints \"not enough points (fastai would raise)\" (JSON: null and a reason). --smooth defaults \
+to 0 here, because fastai records its smoothed loss; give --smooth 0.98 for a raw loss column.
+
+How they differ:
+  - points skipped: fastai drops num_it//10 points at the start (num_it = iterations requested, \
+--num-it, even when the sweep stopped early) and the last 5 recorded; lrtool drops a tenth of \
+the points it kept (n/10 of the finite points, not of the iterations requested) and the last 5, \
+and uses a curve too short to trim whole.
+  - NaN/inf: fastai trims first, then cuts at the first NaN and keeps infinite losses; lrtool \
+cuts at the first non-finite loss (NaN or inf) before trimming.
+  - arithmetic: fastai computes in float32, lrtool in f64.
+  - steepest vs steep: lrtool's steepest is the point of the most negative central-difference \
+slope against log10(lr) and has no answer without a descent; fastai's steep is the left point \
+of the most negative forward difference against ln(lr) and answers on any curve of two points.
+  - valley: lrtool's has no answer when no loss falls below an earlier one; fastai's returns the \
+first point kept.
+  - slide: lrtool shrinks its 15-point window on short curves; fastai raises below 16 points.
+  - minimum: the same rule in both (lr at the lowest loss, divided by 10).
+  - smoothing: lrtool smooths the loss column (--smooth 0.98) unless told it is smoothed; with \
+--like fastai the column is taken as fastai's already-smoothed loss (--smooth 0).
+  - too few points: lrtool's methods answer \"none\"; fastai raises (an empty curve, or fewer \
+points than slide's 16 or steep's 2).";
 
 #[derive(Debug, Args)]
 pub struct DatasetsArgs {

@@ -59,4 +59,9 @@ pub struct SweepArgs {
     /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
     #[arg(long)]
     pub auto_extend: bool,
+    /// Also report fastai 2.8's four suggestions (valley, slide, minimum, steep) on the recorded
+    /// smoothed curve, with num_it = the steps requested, in the text output and in
+    /// summary.json under "fastai" (see `lrtool suggest --help` for how they differ).
+    #[arg(long, value_enum, value_name = "METHODS")]
+    pub like: Option<super::Like>,
 }

@@ -9,19 +9,26 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::cli::{FindLrArgs, SweepArgs};
+use crate::cli::{FindLrArgs, Like, SweepArgs};
 use crate::commands::common::{self, json_text, print_stdout};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
 use crate::linalg;
 use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
+use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
 use crate::output::OutDir;
-use crate::report::find_lr::{RunFacts, plot_svg, report_text, short, steps_csv};
+use crate::report::records::{
+    FindLrConfig, FindLrSummary, RangeTried, ScheduleBounds, SweepFacts, SweepRange,
+    SweepSettings, TriangularBounds,
+};
+use crate::report::find_lr::{
+    RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
+};
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};
 
@@ -45,6 +52,9 @@ pub struct SweepConfig {
     pub seed: u64,
     pub repeats: usize,
     pub auto_extend: bool,
+    /// `--like`: whose suggestions are reported beside lrtool's (summary.json's "fastai").
+    #[serde(skip)]
+    pub like: Option<Like>,
 }
 
 impl SweepConfig {
@@ -94,6 +104,7 @@ impl SweepConfig {
             seed: a.seed,
             repeats: a.repeats as usize,
             auto_extend: a.auto_extend,
+            like: a.like,
         })
     }
 }
@@ -276,7 +287,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         linalg::gemm::run_threads(requested_threads, &probe.sizes(), sweep_cfg.batch_size)
     };
     let (mut min, mut max) = (sweep_cfg.min, sweep_cfg.max);
-    let mut tried: Vec<Value> = Vec::new();
+    let mut tried: Vec<RangeTried> = Vec::new();
     // a signal ends the sweep in progress; no further sweep or range is started
     let mut interrupted = false;
     let mut steps = sweep_cfg.steps;
@@ -296,7 +307,12 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             interrupted |= sweep.end == SweepEnd::Interrupted;
         }
         let a = analyse(sweeps, min, max);
-        tried.push(json!({"min": min, "max": max, "steps": steps, "phases": a.phases}));
+        tried.push(RangeTried {
+            max,
+            min,
+            phases: a.phases.clone(),
+            steps,
+        });
         let mut next = if sweep_cfg.auto_extend && tried.len() <= MAX_EXTENSIONS {
             extended_range(&a)
         } else {
@@ -320,47 +336,103 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     let next = next_commands(
         &analysis, &data_cfg, &model_cfg, &optim_cfg, &sweep_cfg, &splits,
     );
-    let summary = json!({
-        "lrtool_version": env!("CARGO_PKG_VERSION"),
-        "command": "find-lr",
-        "command_line": crate::argv().join(" "),
-        "interrupted": interrupted,
-        "config": {
-            "data": data_cfg,
-            "model": model_cfg,
-            "optimizer": optim_cfg,
-            "sweep": sweep_cfg,
-        },
-        "dataset": common::dataset_facts(&dataset, &splits),
-        "model": common::model_facts(&probe, &model_cfg),
-        "note": format!("the sweep trains with {} as configured: the suggestions hold for that optimizer and batch size {}", optim_cfg.name(), sweep_cfg.batch_size),
-        "range": {"min": analysis.min, "max": analysis.max, "mode": sweep_cfg.mode, "steps": steps},
-        "ranges_tried": tried,
-        "sweeps": analysis.sweeps.iter().map(|s| json!({
-            "seed": s.seed,
-            "steps_recorded": s.lrs.len(),
-            "ended": s.end,
-            "last_lr": s.lrs.last(),
-        })).collect::<Vec<_>>(),
-        "suggestions": analysis.methods,
-        "consensus": analysis.consensus,
-        "consensus_iqr_decades": analysis.consensus_iqr_decades,
-        "stability": analysis.stability,
-        "schedule_bounds": {
-            "triangular": analysis.cyclic_max.map(|m| json!({"max_lr": m, "base_lr": m / 4.0})),
-            "one_cycle_max_lr": analysis.cyclic_max,
-        },
-        "phases": analysis.phases,
-        "next_commands": next,
-        "files": if out_cfg.report {
-            json!(["steps.csv", "find-lr.svg", "summary.json", "timing.json", crate::report::html::FILE])
-        } else {
-            json!(["steps.csv", "find-lr.svg", "summary.json", "timing.json"])
-        },
-        // wall-clock: the only values that differ between two runs of the same command
-        "train_s": fit_seconds,
-        "samples_per_s": fit_rows as f64 / fit_seconds.max(1e-9),
+    // --like fastai: fastai's four answers on each sweep's recorded smoothed curve (fastai's
+    // Recorder keeps its smoothed loss), num_it = the steps asked of the sweep
+    let fastai = (sweep_cfg.like == Some(Like::Fastai)).then(|| {
+        let num_it = steps as usize;
+        let multi = analysis.sweeps.len() > 1;
+        let mut text = String::from("fastai 2.8's lr_find suggestions on the smoothed curve:\n");
+        let mut per_sweep = Vec::new();
+        for s in &analysis.sweeps {
+            let f = suggest_like_fastai(&s.lrs, &s.smooth, num_it);
+            let points = s.lrs.len().min(s.smooth.len());
+            let mut v = fastai_json(&f);
+            v["seed"] = json!(s.seed);
+            v["points"] = json!(points);
+            per_sweep.push(v);
+            if multi {
+                text.push_str(&format!("  sweep (seed {}):\n", s.seed));
+            }
+            text.push_str(&fastai_lines(
+                &f,
+                num_it,
+                points,
+                if multi { "    " } else { "  " },
+            ));
+        }
+        (json!({"num_it": num_it, "sweeps": per_sweep}), text)
     });
+    let mut files = vec!["steps.csv", "find-lr.svg", "summary.json", "timing.json"];
+    if out_cfg.report {
+        files.push(crate::report::html::FILE);
+    }
+    let typed = FindLrSummary {
+        command: "find-lr".into(),
+        command_line: crate::argv().join(" "),
+        config: FindLrConfig {
+            data: common::data_settings(&data_cfg),
+            model: common::model_settings(&model_cfg),
+            optimizer: serde_json::to_value(&optim_cfg)?,
+            sweep: SweepSettings {
+                auto_extend: sweep_cfg.auto_extend,
+                batch_size: sweep_cfg.batch_size as u64,
+                diverge: sweep_cfg.diverge,
+                max: sweep_cfg.max,
+                min: sweep_cfg.min,
+                mode: sweep_cfg.mode,
+                repeats: sweep_cfg.repeats as u64,
+                seed: sweep_cfg.seed,
+                smooth: sweep_cfg.smooth,
+                steps: sweep_cfg.steps,
+                stop_on_divergence: sweep_cfg.stop_on_divergence,
+            },
+        },
+        consensus: analysis.consensus.clone(),
+        consensus_iqr_decades: analysis.consensus_iqr_decades,
+        dataset: common::dataset_facts(&dataset, &splits),
+        fastai: fastai.as_ref().map(|(v, _)| v.clone()),
+        files: files.iter().map(|f| f.to_string()).collect(),
+        interrupted,
+        lrtool_version: env!("CARGO_PKG_VERSION").into(),
+        model: common::model_facts(&probe, &model_cfg),
+        next_commands: next.clone(),
+        note: format!(
+            "the sweep trains with {} as configured: the suggestions hold for that optimizer and batch size {}",
+            optim_cfg.name(),
+            sweep_cfg.batch_size
+        ),
+        phases: analysis.phases.clone(),
+        range: SweepRange {
+            max: analysis.max,
+            min: analysis.min,
+            mode: sweep_cfg.mode,
+            steps,
+        },
+        ranges_tried: tried,
+        // wall-clock: the only values that differ between two runs of the same command
+        samples_per_s: fit_rows as f64 / fit_seconds.max(1e-9),
+        schedule_bounds: ScheduleBounds {
+            one_cycle_max_lr: analysis.cyclic_max,
+            triangular: analysis.cyclic_max.map(|m| TriangularBounds {
+                base_lr: m / 4.0,
+                max_lr: m,
+            }),
+        },
+        stability: analysis.stability.map(String::from),
+        suggestions: analysis.methods.clone(),
+        sweeps: analysis
+            .sweeps
+            .iter()
+            .map(|s| SweepFacts {
+                ended: s.end,
+                last_lr: s.lrs.last().copied(),
+                seed: s.seed,
+                steps_recorded: s.lrs.len() as u64,
+            })
+            .collect(),
+        train_s: fit_seconds,
+    };
+    let summary = serde_json::to_value(&typed)?;
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let seconds = started.elapsed().as_secs_f64();
     out.write_atomic(
@@ -387,6 +459,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             batch_size: sweep_cfg.batch_size,
             mode: sweep_cfg.mode,
             steps,
+            fastai: fastai.map(|(_, text)| text),
         };
         print_stdout(&report_text(&analysis, &facts, &next, out.path(), seconds))?;
     }

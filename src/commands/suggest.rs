@@ -6,19 +6,31 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::cli::SuggestArgs;
+use crate::cli::{Like, SuggestArgs};
 use crate::commands::common::{json_text, print_stdout};
 use crate::data::csv::CsvTable;
 use crate::input_bail;
 use crate::lr_finder::Smoother;
 use crate::lr_finder::analysis::{Sweep, SweepEnd, analyse};
-use crate::report::find_lr::{ascii_plot, short};
-use crate::report::logs::lr_loss_curves;
+use crate::lr_finder::fastai::{FASTAI_NUM_IT, suggest_like_fastai};
+use crate::report::find_lr::{ascii_plot, fastai_json, fastai_lines, short};
+use crate::report::logs::{LossCurve, lr_loss_curves};
 
 /// `lrtool suggest FILE.csv`: the suggestion methods on a recorded curve.
 pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
-    if !(args.smooth.is_finite() && (0.0..1.0).contains(&args.smooth)) {
-        input_bail!("--smooth {}: must be at least 0 and below 1", args.smooth);
+    let fastai = args.like == Some(Like::Fastai);
+    let num_it = match args.num_it {
+        Some(n) if !fastai => input_bail!(
+            "--num-it {n}: only with --like fastai (it is fastai's lr_find num_it; lrtool's own methods do not use it)"
+        ),
+        None => FASTAI_NUM_IT,
+        Some(n) if (1..=10_000_000).contains(&n) => n as usize,
+        Some(n) => input_bail!("--num-it {n}: must be a whole number from 1 to 10000000"),
+    };
+    // fastai records its smoothed loss: under --like fastai the column is not smoothed again
+    let smooth = args.smooth.unwrap_or(if fastai { 0.0 } else { 0.98 });
+    if !(smooth.is_finite() && (0.0..1.0).contains(&smooth)) {
+        input_bail!("--smooth {smooth}: must be at least 0 and below 1");
     }
     let shown = args.file.display().to_string();
     let bytes = std::fs::read(&args.file)
@@ -38,6 +50,9 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
     }
     let curves = lr_loss_curves(&table, &shown, &args.lr_column, &args.loss_column)?;
     let rows = table.len();
+    if fastai {
+        return run_fastai(&args, &shown, rows, curves, num_it, smooth);
+    }
     let runs: Vec<(String, Vec<f64>, Vec<f64>)> = curves
         .into_iter()
         .map(|c| (c.run, c.lrs, c.losses))
@@ -46,7 +61,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
         .into_iter()
         .enumerate()
         .map(|(k, (_, lrs, raw))| {
-            let mut sm = Smoother::new(args.smooth);
+            let mut sm = Smoother::new(smooth);
             let smooth = raw.iter().map(|&l| sm.push(l)).collect();
             Sweep {
                 seed: k as u64,
@@ -108,6 +123,55 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
             short(m / 4.0),
             short(m)
         );
+    }
+    print_stdout(&t)
+}
+
+/// `suggest --like fastai`: fastai 2.8's four answers on every curve of the file, instead of
+/// lrtool's methods. The loss column is smoothed only when --smooth is given above 0.
+fn run_fastai(
+    args: &SuggestArgs,
+    shown: &str,
+    rows: usize,
+    curves: Vec<LossCurve>,
+    num_it: usize,
+    smooth: f64,
+) -> anyhow::Result<()> {
+    let named = curves.len() > 1;
+    let mut per_curve = Vec::with_capacity(curves.len());
+    let mut t = format!(
+        "{shown}: {rows} rows, {} curve(s); fastai 2.8's lr_find suggestions\n",
+        curves.len()
+    );
+    for c in curves {
+        let losses: Vec<f64> = if smooth > 0.0 {
+            let mut sm = Smoother::new(smooth);
+            c.losses.iter().map(|&l| sm.push(l)).collect()
+        } else {
+            c.losses
+        };
+        let s = suggest_like_fastai(&c.lrs, &losses, num_it);
+        let points = c.lrs.len().min(losses.len());
+        let mut v = fastai_json(&s);
+        v["run"] = json!(c.run);
+        v["points"] = json!(points);
+        per_curve.push(v);
+        if named {
+            let _ = writeln!(t, "run {}:", c.run);
+        }
+        t.push_str(&fastai_lines(&s, num_it, points, "  "));
+    }
+    if args.json {
+        let result = json!({
+            "file": shown,
+            "rows": rows,
+            "runs": per_curve.len(),
+            "like": "fastai",
+            "num_it": num_it,
+            "smooth": smooth,
+            "fastai": per_curve,
+        });
+        return print_stdout(&json_text(&result));
     }
     print_stdout(&t)
 }

@@ -4,12 +4,12 @@
 //! diagnostics, and `--auto-extend`'s next range. Pure functions of the recorded curves (no
 //! training, no files), shared by `lrtool find-lr` and `lrtool suggest`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lr_finder::{self, Consensus, METHODS, Method, Phases, Suggestion};
 
 /// How one sweep ended.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "end", rename_all = "kebab-case")]
 pub enum SweepEnd {
     /// Reached `--max`.
@@ -20,6 +20,18 @@ pub enum SweepEnd {
     NonFinite { step: u64 },
     /// Ctrl-C or SIGTERM stopped the sweep after its last recorded step.
     Interrupted,
+}
+
+impl SweepEnd {
+    /// The `end` tag as written: `completed`, `diverged`, `non-finite` or `interrupted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepEnd::Completed => "completed",
+            SweepEnd::Diverged { .. } => "diverged",
+            SweepEnd::NonFinite { .. } => "non-finite",
+            SweepEnd::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// One recorded sweep.
@@ -45,7 +57,7 @@ impl Sweep {
 }
 
 /// One method's answer over all sweeps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodResult {
     pub method: Method,
     /// The answer (median over repeats).

@@ -3,20 +3,30 @@
 //! is a pure function of a recorded `(lr, loss)` curve, so it is unit-tested without training and
 //! reused by `lrtool suggest` on curves logged by other tools.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod analysis;
 pub mod fastai;
 pub mod noise;
 
 /// How the LR rises from `--min` to `--max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SweepMode {
     /// Geometric steps: equal ratios, equal spacing on a log axis
     Exp,
     /// Arithmetic steps
     Linear,
+}
+
+impl SweepMode {
+    /// The name given to `--mode` (and written to summary.json).
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepMode::Exp => "exp",
+            SweepMode::Linear => "linear",
+        }
+    }
 }
 
 /// The LR at sweep step `i` of `steps`: `min` at the first step and `max` exactly at the last
@@ -114,7 +124,7 @@ impl DivergenceRule {
 }
 
 /// A suggestion method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Most negative slope of the smoothed loss against log10(lr).
@@ -359,7 +369,7 @@ pub fn slide(losses: &[f64]) -> Option<usize> {
 }
 
 /// The geometric middle of the methods' answers, and how far apart they are in decades.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consensus {
     pub lr: Option<f64>,
     /// log10(largest / smallest) of the methods' answers.
@@ -418,7 +428,7 @@ pub fn still_steep_max(lrs: &[f64], smooth: &[f64]) -> Option<f64> {
 }
 
 /// Which of the range test's three phases the curve shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Phases {
     /// The loss hardly moves over the first part of the range (the LR is too low there).
     pub flat_start: bool,

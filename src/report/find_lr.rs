@@ -19,6 +19,8 @@ pub struct RunFacts<'a> {
     pub mode: SweepMode,
     /// The steps of the last range swept.
     pub steps: u64,
+    /// `--like fastai`: fastai's answers, as lines printed after lrtool's suggestions.
+    pub fastai: Option<String>,
 }
 
 /// `[run,]step,lr,loss,smooth_loss`, one row per recorded step of every sweep.
@@ -232,6 +234,9 @@ pub fn report_text(
             );
         }
     }
+    if let Some(lines) = &run.fastai {
+        t.push_str(lines);
+    }
     if !next.is_empty() {
         let _ = writeln!(t, "next:");
         for c in next {
@@ -320,5 +325,72 @@ pub fn ascii_plot(a: &Analysis, width: usize, height: usize) -> String {
         " ".repeat(width.saturating_sub(left.len() + right.len()))
     );
     let _ = writeln!(t, "{}  {}", " ".repeat(9), legend.join(", "));
+    t
+}
+
+/// The reason printed for a fastai method that fastai would raise on.
+pub fn fastai_raise_reason(kept: usize, needed: usize) -> String {
+    format!("not enough points (fastai would raise): {kept} kept, needs {needed}")
+}
+
+/// fastai's four answers on one curve as JSON: `start`, `kept`, and per method `{"lr", "index"}`,
+/// or `{"lr": null, "reason"}` where fastai would raise.
+pub fn fastai_json(s: &crate::lr_finder::fastai::FastaiSuggestions) -> serde_json::Value {
+    use crate::lr_finder::fastai::FastaiPick;
+    let pick = |p: &FastaiPick| match *p {
+        FastaiPick::Lr { lr, index } => serde_json::json!({"lr": lr, "index": index}),
+        FastaiPick::NotEnoughPoints { kept, needed } => serde_json::json!({
+            "lr": null,
+            "reason": fastai_raise_reason(kept, needed),
+        }),
+    };
+    serde_json::json!({
+        "start": s.start,
+        "kept": s.kept,
+        "valley": pick(&s.valley),
+        "slide": pick(&s.slide),
+        "minimum": pick(&s.minimum),
+        "steep": pick(&s.steep),
+    })
+}
+
+/// fastai's four answers on one curve as text lines (each indented by `indent`), after a line
+/// naming the points kept.
+pub fn fastai_lines(
+    s: &crate::lr_finder::fastai::FastaiSuggestions,
+    num_it: usize,
+    recorded: usize,
+    indent: &str,
+) -> String {
+    use crate::lr_finder::fastai::FastaiPick;
+    let mut t = String::new();
+    let _ = if s.kept == 0 {
+        writeln!(
+            t,
+            "{indent}fastai (num_it {num_it}): no points kept of {recorded} (drops {} at the start, 5 at the end, then cuts at the first NaN)",
+            num_it / 10
+        )
+    } else {
+        writeln!(
+            t,
+            "{indent}fastai (num_it {num_it}): points {}..{} kept, {} of {recorded} (drops {} at the start, 5 at the end, then cuts at the first NaN)",
+            s.start,
+            s.start + s.kept - 1,
+            s.kept,
+            num_it / 10
+        )
+    };
+    for (name, p) in [
+        ("valley", &s.valley),
+        ("slide", &s.slide),
+        ("minimum", &s.minimum),
+        ("steep", &s.steep),
+    ] {
+        let answer = match *p {
+            FastaiPick::Lr { lr, index } => format!("{}  (point {index})", short(lr)),
+            FastaiPick::NotEnoughPoints { kept, needed } => fastai_raise_reason(kept, needed),
+        };
+        let _ = writeln!(t, "{indent}  {name:<10} {answer}");
+    }
     t
 }

@@ -22,6 +22,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::lr_finder::analysis::{MethodResult, SweepEnd};
+pub use crate::lr_finder::{Consensus, Phases, SweepMode};
 use crate::report::compare::{ArmStats, Experiment};
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
@@ -261,6 +263,10 @@ pub struct FindLrSummary {
     pub consensus: Consensus,
     pub consensus_iqr_decades: Option<f64>,
     pub dataset: DatasetFacts,
+    /// `--like fastai`: fastai 2.8's four answers on each sweep's smoothed curve (`num_it`,
+    /// `sweeps`); absent without the flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fastai: Option<Value>,
     pub files: Vec<String>,
     pub interrupted: bool,
     pub lrtool_version: String,
@@ -275,7 +281,7 @@ pub struct FindLrSummary {
     pub schedule_bounds: ScheduleBounds,
     /// `stable` … over repeats; `null` for one sweep.
     pub stability: Option<String>,
-    pub suggestions: Vec<MethodSuggestion>,
+    pub suggestions: Vec<MethodResult>,
     pub sweeps: Vec<SweepFacts>,
     /// Wall-clock.
     pub train_s: f64,
@@ -298,8 +304,7 @@ pub struct SweepSettings {
     pub diverge: f64,
     pub max: f64,
     pub min: f64,
-    /// `exp` or `linear`.
-    pub mode: String,
+    pub mode: SweepMode,
     pub repeats: u64,
     pub seed: u64,
     pub smooth: f64,
@@ -307,29 +312,12 @@ pub struct SweepSettings {
     pub stop_on_divergence: bool,
 }
 
-/// The suggestions' consensus: the median over methods and how far apart they are.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Consensus {
-    pub disagree: bool,
-    pub lr: Option<f64>,
-    pub spread_decades: Option<f64>,
-}
-
-/// What the recorded curve shows, and advice on the range.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Phases {
-    pub advice: Vec<String>,
-    pub descent: bool,
-    pub divergence: bool,
-    pub flat_start: bool,
-}
-
 /// `range`: the range of the sweep reported (the last one tried).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepRange {
     pub max: f64,
     pub min: f64,
-    pub mode: String,
+    pub mode: SweepMode,
     pub steps: u64,
 }
 
@@ -355,18 +343,6 @@ pub struct TriangularBounds {
     pub max_lr: f64,
 }
 
-/// One suggestion method's answer over all sweeps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MethodSuggestion {
-    /// Interquartile range over repeats, in decades (`null` for one sweep).
-    pub iqr_decades: Option<f64>,
-    /// The median answer over sweeps.
-    pub lr: Option<f64>,
-    /// `steepest`, `valley`, `minimum` or `slide`.
-    pub method: String,
-    pub per_sweep: Vec<Option<f64>>,
-}
-
 /// One sweep of the range test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepFacts {
@@ -374,28 +350,6 @@ pub struct SweepFacts {
     pub last_lr: Option<f64>,
     pub seed: u64,
     pub steps_recorded: u64,
-}
-
-/// How a sweep ended, tagged by `end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "end", rename_all = "kebab-case")]
-pub enum SweepEnd {
-    Completed,
-    Diverged { step: u64 },
-    NonFinite { step: u64 },
-    Interrupted,
-}
-
-impl SweepEnd {
-    /// The `end` tag as written: `completed`, `diverged`, `non-finite` or `interrupted`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SweepEnd::Completed => "completed",
-            SweepEnd::Diverged { .. } => "diverged",
-            SweepEnd::NonFinite { .. } => "non-finite",
-            SweepEnd::Interrupted => "interrupted",
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::facts::*;
 use super::{Page, esc};
+use crate::lr_finder::Method;
 use crate::report::records::{FindLrSummary, SweepEnd};
 
 pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
@@ -33,7 +34,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
             "{} → {} ({}, {} steps of {} rows), smoothing β {}, seed {}, {} repeat(s)",
             lr_of(Some(t.range.min)),
             lr_of(Some(t.range.max)),
-            t.range.mode,
+            t.range.mode.name(),
             t.range.steps,
             c.batch_size,
             float(c.smooth),
@@ -70,10 +71,10 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
         .iter()
         .map(|m| {
             vec![
-                m.method.clone(),
+                m.method.name().into(),
                 lr_of(m.lr),
                 fixed(m.iqr_decades, 2),
-                method_note(&m.method).into(),
+                method_note(m.method).into(),
             ]
         })
         .collect();
@@ -152,12 +153,11 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
     next(page, &lines);
 }
 
-fn method_note(method: &str) -> &'static str {
+fn method_note(method: Method) -> &'static str {
     match method {
-        "steepest" => "where the smoothed loss falls fastest against log10(lr)",
-        "valley" => "fastai's valley: inside the longest descent, before the bottom",
-        "minimum" => "a tenth of the LR at the lowest smoothed loss",
-        "slide" => "fastai's slide: where the loss stops falling, walked back",
-        _ => "",
+        Method::Steepest => "where the smoothed loss falls fastest against log10(lr)",
+        Method::Valley => "fastai's valley: inside the longest descent, before the bottom",
+        Method::Minimum => "a tenth of the LR at the lowest smoothed loss",
+        Method::Slide => "fastai's slide: where the loss stops falling, walked back",
     }
 }
