@@ -10,7 +10,8 @@ use crate::data::{self, Dataset, Splits, Target, Task};
 use crate::nn::Mlp;
 use crate::report::plot::{Panel, Scale, Series};
 use crate::report::records::{
-    self, DataSettings, DatasetFacts, ModelFacts, ModelSettings, Standardization,
+    self, DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, Present,
+    Standardization,
 };
 use crate::train::{Control, EpochReport, Observer, StepReport};
 
@@ -316,3 +317,28 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 /// A number for people: 4 significant digits, or "–" when missing (owned by the report).
 pub use crate::report::format::fmt_num;
+
+/// `result.end` of summary.json: how a training run ended.
+pub fn end_status(end: &crate::train::End) -> EndStatus {
+    use crate::train::End;
+    match end {
+        End::Completed => EndStatus::Completed,
+        End::Stopped { reason } => EndStatus::Stopped {
+            reason: reason.clone(),
+        },
+        End::NonFinite { step, lr, loss } => EndStatus::Diverged {
+            loss: loss.to_string(),
+            lr: *lr,
+            step: *step,
+        },
+        End::Interrupted => EndStatus::Interrupted,
+    }
+}
+
+/// A task's metric under its key: `(val_acc, val_r2)` with the other task's key absent.
+pub fn metric_keys(task: Task, value: f64) -> (Present<f64>, Present<f64>) {
+    match task {
+        Task::Classify => (Some(Some(value)), None),
+        Task::Regress => (None, Some(Some(value))),
+    }
+}

@@ -22,12 +22,12 @@ use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
 use crate::output::OutDir;
-use crate::report::records::{
-    FindLrConfig, FindLrSummary, RangeTried, ScheduleBounds, SweepFacts, SweepRange,
-    SweepSettings, TriangularBounds,
-};
 use crate::report::find_lr::{
     RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
+};
+use crate::report::records::{
+    FindLrConfig, FindLrSummary, RangeTried, ScheduleBounds, SweepFacts, SweepRange, SweepSettings,
+    TriangularBounds,
 };
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};

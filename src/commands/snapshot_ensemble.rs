@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use anyhow::bail;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::commands::common::{self, History, fmt_num, json_text, metric_name, print_stdout};
 use crate::config::{
@@ -21,19 +21,15 @@ use crate::observers::{
 };
 use crate::output::OutDir;
 use crate::report::plot::{Panel, Scale, Series, render_svg};
+use crate::report::records::{
+    BaselineFacts, EnsembleFacts, EnsembleSettings, FinalFacts, RunSettings, SnapshotConfig,
+    SnapshotFacts, SnapshotResult, SnapshotSummary,
+};
 use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
 /// Most snapshots one run may take (each is a file, and the last `--keep` stay in memory).
 pub const MAX_SNAPSHOTS: usize = 1000;
-
-/// The validated ensemble settings, for summary.json.
-#[derive(Debug, Clone, serde::Serialize)]
-struct EnsembleConfig {
-    snapshots: usize,
-    keep: usize,
-    baseline: Option<Schedule>,
-}
 
 /// The baseline run and its validation metrics.
 struct BaselineRun {
@@ -379,69 +375,111 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         files.push(crate::report::html::FILE);
     }
 
-    let metrics_json = |m: Option<Metrics>| match m {
-        Some(m) => json!({"val_loss": m.loss, format!("val_{metric}"): m.metric}),
-        None => Value::Null,
-    };
     let last_snapshot = records.last();
     let final_is_snapshot = last_snapshot
         .filter(|r| r.step + 1 == outcome.steps && !diverged)
         .map(|r| r.k);
     let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
     let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
-    let summary = json!({
-        "lrtool_version": env!("CARGO_PKG_VERSION"),
-        "command": "snapshot-ensemble",
-        "config": {
-            "data": data_cfg,
-            "model": model_cfg,
-            "optimizer": optim_cfg,
-            "schedule": schedule,
-            "run": run_cfg,
-            "ensemble": EnsembleConfig {
-                snapshots,
-                keep,
-                baseline: baseline.as_ref().map(|b| b.schedule.clone()),
+    let keys = |v: f64| common::metric_keys(task, v);
+    let typed = SnapshotSummary {
+        command: "snapshot-ensemble".into(),
+        config: SnapshotConfig {
+            data: common::data_settings(&data_cfg),
+            ensemble: EnsembleSettings {
+                baseline: baseline
+                    .as_ref()
+                    .map(|b| serde_json::to_value(&b.schedule))
+                    .transpose()?,
+                keep: keep as u64,
+                snapshots: snapshots as u64,
             },
+            model: common::model_settings(&model_cfg),
+            optimizer: serde_json::to_value(&optim_cfg)?,
+            run: RunSettings {
+                batch_size: run_cfg.batch_size as u64,
+                epochs: run_cfg.epochs as u64,
+                lr: run_cfg.lr,
+                seed: run_cfg.seed,
+            },
+            schedule: serde_json::to_value(&schedule)?,
         },
-        "dataset": common::dataset_facts(&dataset, &splits),
-        "model": common::model_facts(&model, &model_cfg),
-        "steps_per_epoch": steps_per_epoch,
-        "total_steps": total_steps,
-        "interrupted": interrupted,
-        "result": {
-            "end": end_json(&outcome.end),
-            "steps": outcome.steps,
-            "epochs_completed": outcome.epochs.len(),
-            "snapshots": records.iter().map(|r| snapshot_json(r, metric)).collect::<Vec<_>>(),
-            "ensembles": ensembles.iter().map(|e| json!({
-                "m": e.m,
-                "snapshots": e.members,
-                "val_loss": e.metrics.loss,
-                format!("val_{metric}"): e.metrics.metric,
-            })).collect::<Vec<_>>(),
-            "final": final_metrics.map(|m| {
-                let mut v = metrics_json(Some(m));
-                v["steps"] = json!(outcome.steps);
-                v["same_weights_as_snapshot"] = json!(final_is_snapshot);
-                v
-            }),
-            "baseline": baseline.as_ref().map(|b| {
-                let mut v = metrics_json(b.metrics);
-                if v.is_null() {
-                    v = json!({});
+        dataset: common::dataset_facts(&dataset, &splits),
+        files: files.iter().map(|f| f.to_string()).collect(),
+        interrupted,
+        lrtool_version: env!("CARGO_PKG_VERSION").into(),
+        model: common::model_facts(&model, &model_cfg),
+        result: SnapshotResult {
+            baseline: baseline
+                .as_ref()
+                .map(|b| -> anyhow::Result<BaselineFacts> {
+                    let (val_acc, val_r2) = b.metrics.map_or((None, None), |m| keys(m.metric));
+                    Ok(BaselineFacts {
+                        end: common::end_status(&b.outcome.end),
+                        schedule: serde_json::to_value(&b.schedule)?,
+                        steps: b.outcome.steps,
+                        val_acc,
+                        val_loss: b.metrics.map(|m| Some(m.loss)),
+                        val_r2,
+                    })
+                })
+                .transpose()?,
+            end: common::end_status(&outcome.end),
+            ensembles: ensembles
+                .iter()
+                .map(|e| {
+                    let (val_acc, val_r2) = keys(e.metrics.metric);
+                    EnsembleFacts {
+                        m: e.m as u64,
+                        snapshots: e.members.iter().map(|&k| k as u64).collect(),
+                        val_acc,
+                        val_loss: Some(e.metrics.loss),
+                        val_r2,
+                    }
+                })
+                .collect(),
+            epochs_completed: outcome.epochs.len() as u64,
+            last: final_metrics.map(|m| {
+                let (val_acc, val_r2) = keys(m.metric);
+                FinalFacts {
+                    same_weights_as_snapshot: final_is_snapshot.map(|k| k as u64),
+                    steps: outcome.steps,
+                    val_acc,
+                    val_loss: Some(m.loss),
+                    val_r2,
                 }
-                v["schedule"] = json!(b.schedule);
-                v["end"] = end_json(&b.outcome.end);
-                v["steps"] = json!(b.outcome.steps);
-                v
             }),
+            snapshots: records
+                .iter()
+                .map(|r| {
+                    let (val_acc, val_r2) = keys(r.single.metric);
+                    let (ens_val_acc, ens_val_r2) = keys(r.ensemble.metric);
+                    SnapshotFacts {
+                        changed_from_previous: r.changed_from_previous,
+                        ens_val_acc,
+                        ens_val_loss: Some(r.ensemble.loss),
+                        ens_val_r2,
+                        ensemble_size: r.ensemble_size as u64,
+                        epoch: r.epoch,
+                        file: r.file.clone(),
+                        k: r.k as u64,
+                        lr: r.lr,
+                        step: r.step,
+                        val_acc,
+                        val_loss: Some(r.single.loss),
+                        val_r2,
+                    }
+                })
+                .collect(),
+            steps: outcome.steps,
         },
-        "files": files,
         // wall-clock: the only values that differ between two runs of the same command
-        "train_s": outcome.seconds,
-        "samples_per_s": samples_per_s,
-    });
+        samples_per_s,
+        steps_per_epoch: steps_per_epoch as u64,
+        total_steps: total_steps as u64,
+        train_s: outcome.seconds,
+    };
+    let summary = serde_json::to_value(&typed)?;
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     let fit_seconds = outcome.seconds + baseline.as_ref().map_or(0.0, |b| b.outcome.seconds);
     let timing = json!({
@@ -621,33 +659,6 @@ fn count_cycle_ends(schedule: &Schedule, total: u64) -> usize {
         }
     }
     n
-}
-
-fn end_json(end: &End) -> Value {
-    match end {
-        End::Completed => json!({"status": "completed"}),
-        End::Stopped { reason } => json!({"status": "stopped", "reason": reason}),
-        End::NonFinite { step, lr, loss } => {
-            json!({"status": "diverged", "step": step, "lr": lr, "loss": loss.to_string()})
-        }
-        End::Interrupted => json!({"status": "interrupted"}),
-    }
-}
-
-fn snapshot_json(r: &SnapshotRecord, metric: &str) -> Value {
-    json!({
-        "k": r.k,
-        "step": r.step,
-        "epoch": r.epoch,
-        "lr": r.lr,
-        "file": r.file,
-        "val_loss": r.single.loss,
-        format!("val_{metric}"): r.single.metric,
-        "ensemble_size": r.ensemble_size,
-        "ens_val_loss": r.ensemble.loss,
-        format!("ens_val_{metric}"): r.ensemble.metric,
-        "changed_from_previous": r.changed_from_previous,
-    })
 }
 
 /// The LR per step with the snapshots marked (top), each snapshot's and the running ensemble's

@@ -13,9 +13,7 @@ use crate::linalg;
 use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
-use crate::report::records::{
-    EndStatus, EpochFacts, RunSettings, TrainConfig, TrainResult, TrainSummary,
-};
+use crate::report::records::{EpochFacts, RunSettings, TrainConfig, TrainResult, TrainSummary};
 use crate::schedule::Schedule;
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
@@ -206,18 +204,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 .partial_cmp(&b.val_loss)
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-    let status = match &outcome.end {
-        End::Completed => EndStatus::Completed,
-        End::Stopped { reason } => EndStatus::Stopped {
-            reason: reason.clone(),
-        },
-        End::NonFinite { step, lr, loss } => EndStatus::Diverged {
-            loss: loss.to_string(),
-            lr: *lr,
-            step: *step,
-        },
-        End::Interrupted => EndStatus::Interrupted,
-    };
+    let status = common::end_status(&outcome.end);
     let interrupted = outcome.end == End::Interrupted;
     let classify = task == crate::data::Task::Classify;
     let epoch_facts = |e: Option<&train::EpochReport>| {
