@@ -5,25 +5,39 @@ use std::io::Write;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{DataConfig, ModelConfig};
+use crate::config::{DataConfig, ModelConfig, RunConfig, RunSpec};
 use crate::data::{self, Dataset, Splits, Target, Task};
 use crate::nn::Mlp;
 use crate::report::plot::{Panel, Scale, Series};
 use crate::report::records::{
-    self, DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, Present,
+    self, DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, Present, RunSettings,
     Standardization,
 };
+use crate::schedule::Schedule;
 use crate::train::{Control, EpochReport, Observer, StepReport};
 
-/// Data loaded and split, and the model to train on it.
+/// Data loaded and split, the model to train on it, and the run's length and schedule: what
+/// `train` and `snapshot-ensemble` plan alike.
 pub struct Prepared {
     pub dataset: Dataset,
     pub splits: Splits,
     pub model: Mlp,
+    pub steps_per_epoch: usize,
+    pub total_steps: u64,
+    pub schedule: Schedule,
 }
 
-/// Load the dataset, split and standardise it, and build (or load) the model.
-pub fn prepare(data: &DataConfig, model: &ModelConfig, seed: u64) -> anyhow::Result<Prepared> {
+/// Load the dataset, split and standardise it, build (or load) the model, and build the
+/// schedule for the run's length.
+pub fn prepare(spec: &RunSpec) -> anyhow::Result<Prepared> {
+    let RunSpec {
+        data,
+        model,
+        run,
+        schedule,
+        ..
+    } = spec;
+    let seed = run.seed;
     let dataset = data::source::load(&data.spec(seed))?;
     let splits = data::split(&dataset, data.val_split, data.shuffle, seed)?;
     let outputs = match dataset.task() {
@@ -31,11 +45,28 @@ pub fn prepare(data: &DataConfig, model: &ModelConfig, seed: u64) -> anyhow::Res
         Task::Regress => 1,
     };
     let model = model.build(dataset.n_features(), outputs, seed)?;
+    let steps_per_epoch =
+        data::Batcher::new(&splits.train, run.batch_size, data.shuffle, seed).steps_per_epoch();
+    let total_steps = (steps_per_epoch * run.epochs) as u64;
+    let schedule = schedule.build(run.lr, steps_per_epoch, total_steps)?;
     Ok(Prepared {
         dataset,
         splits,
         model,
+        steps_per_epoch,
+        total_steps,
+        schedule,
     })
+}
+
+/// `config.run` of summary.json.
+pub fn run_settings(c: &RunConfig) -> RunSettings {
+    RunSettings {
+        batch_size: c.batch_size as u64,
+        epochs: c.epochs as u64,
+        lr: c.lr,
+        seed: c.seed,
+    }
 }
 
 /// "digits (1797 rows × 64 features, 10 classes; 1438 train / 359 val), MLP 64-128-64-10 relu":

@@ -22,8 +22,8 @@ use crate::observers::{
 use crate::output::OutDir;
 use crate::report::plot::{Panel, Scale, Series, render_svg};
 use crate::report::records::{
-    BaselineFacts, EnsembleFacts, EnsembleSettings, FinalFacts, RunSettings, SnapshotConfig,
-    SnapshotFacts, SnapshotResult, SnapshotSummary,
+    BaselineFacts, EnsembleFacts, EnsembleSettings, FinalFacts, SnapshotConfig, SnapshotFacts,
+    SnapshotResult, SnapshotSummary,
 };
 use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
@@ -95,8 +95,8 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         model: model_cfg,
         optim: optim_cfg,
         run: run_cfg,
-        schedule: schedule_spec,
         output: out_cfg,
+        ..
     } = spec.run.clone();
     if spec.baseline_schedule.is_some() && !spec.baseline {
         input_bail!("--baseline-schedule needs --baseline");
@@ -111,16 +111,10 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         dataset,
         splits,
         model,
-    } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
-    let steps_per_epoch = Batcher::new(
-        &splits.train,
-        run_cfg.batch_size,
-        data_cfg.shuffle,
-        run_cfg.seed,
-    )
-    .steps_per_epoch();
-    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
-    let schedule = schedule_spec.build(run_cfg.lr, steps_per_epoch, total_steps)?;
+        steps_per_epoch,
+        total_steps,
+        schedule,
+    } = common::prepare(&spec.run)?;
     let snapshots = count_cycle_ends(&schedule, total_steps);
     let what = match &schedule {
         Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),
@@ -396,12 +390,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
             },
             model: common::model_settings(&model_cfg),
             optimizer: serde_json::to_value(&optim_cfg)?,
-            run: RunSettings {
-                batch_size: run_cfg.batch_size as u64,
-                epochs: run_cfg.epochs as u64,
-                lr: run_cfg.lr,
-                seed: run_cfg.seed,
-            },
+            run: common::run_settings(&run_cfg),
             schedule: serde_json::to_value(&schedule)?,
         },
         dataset: common::dataset_facts(&dataset, &splits),

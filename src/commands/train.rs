@@ -13,7 +13,7 @@ use crate::linalg;
 use crate::nn::Mlp;
 use crate::observers::{CsvLog, EpochColumns, Progress};
 use crate::output::OutDir;
-use crate::report::records::{EpochFacts, RunSettings, TrainConfig, TrainResult, TrainSummary};
+use crate::report::records::{EpochFacts, TrainConfig, TrainResult, TrainSummary};
 use crate::schedule::Schedule;
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
@@ -106,24 +106,18 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         model: model_cfg,
         optim: optim_cfg,
         run: run_cfg,
-        schedule: schedule_spec,
         output: out_cfg,
+        ..
     } = spec.clone();
 
     let common::Prepared {
         dataset,
         splits,
         model,
-    } = common::prepare(&data_cfg, &model_cfg, run_cfg.seed)?;
-    let steps_per_epoch = Batcher::new(
-        &splits.train,
-        run_cfg.batch_size,
-        data_cfg.shuffle,
-        run_cfg.seed,
-    )
-    .steps_per_epoch();
-    let total_steps = (steps_per_epoch * run_cfg.epochs) as u64;
-    let schedule = schedule_spec.build(run_cfg.lr, steps_per_epoch, total_steps)?;
+        steps_per_epoch,
+        total_steps,
+        schedule,
+    } = common::prepare(spec)?;
     Ok(Planned {
         started,
         data_cfg,
@@ -255,12 +249,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             data: common::data_settings(&data_cfg),
             model: common::model_settings(&model_cfg),
             optimizer: serde_json::to_value(&optim_cfg)?,
-            run: RunSettings {
-                batch_size: run_cfg.batch_size as u64,
-                epochs: run_cfg.epochs as u64,
-                lr: run_cfg.lr,
-                seed: run_cfg.seed,
-            },
+            run: common::run_settings(&run_cfg),
             schedule: serde_json::to_value(&schedule)?,
         },
         dataset: common::dataset_facts(&dataset, &splits),
