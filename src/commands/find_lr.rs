@@ -234,6 +234,7 @@ fn run_sweep(
     };
     Ok(Sweep {
         seed,
+        beta: b.sweep.smooth,
         lrs: rec.lrs,
         losses: rec.losses,
         smooth: rec.smooth,
@@ -307,6 +308,12 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             interrupted |= sweep.end == SweepEnd::Interrupted;
         }
         let a = analyse(sweeps, min, max);
+        // the last extension lowered --min: did the points below the old --min show anything
+        // but plateau? If not, a still lower --min would only add more of it
+        let lowered_in_vain = tried.last().is_some_and(|t| {
+            min < t.min
+                && !lr_finder::noise::extension_adds_information(&a.band.lrs, &a.band.raw, t.min)
+        });
         tried.push(RangeTried {
             max,
             min,
@@ -318,6 +325,10 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         } else {
             None
         };
+        if lowered_in_vain {
+            // keep a wider --max if that was asked, never a lower --min
+            next = next.map(|(_, hi)| (min, hi)).filter(|&(_, hi)| hi != max);
+        }
         if interrupted || (next.is_some() && crate::interrupt::requested()) {
             interrupted = true;
             next = None;

@@ -61,6 +61,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
         .into_iter()
         .enumerate()
         .map(|(k, (_, lrs, raw))| {
+            let smooth_beta = smooth;
             let mut sm = Smoother::new(smooth);
             let smooth = raw.iter().map(|&l| sm.push(l)).collect();
             Sweep {
@@ -68,6 +69,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
                 lrs,
                 losses: raw,
                 smooth,
+                beta: smooth_beta,
                 end: SweepEnd::Completed,
                 rows: 0,
             }

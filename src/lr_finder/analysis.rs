@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lr_finder::{self, Consensus, METHODS, Method, Phases, Suggestion};
+use crate::lr_finder::{self, Consensus, METHODS, Method, Phases, Suggestion, noise};
 
 /// How one sweep ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,8 @@ pub struct Sweep {
     pub lrs: Vec<f64>,
     pub losses: Vec<f64>,
     pub smooth: Vec<f64>,
+    /// The smoothing factor β that made `smooth` from `losses` (0: none).
+    pub beta: f64,
     pub end: SweepEnd,
     /// The rows the sweep trained on.
     pub rows: usize,
@@ -76,6 +78,8 @@ pub struct Band {
     pub q25: Vec<f64>,
     pub median: Vec<f64>,
     pub q75: Vec<f64>,
+    /// The median raw loss at each point (what the noise-aware phases are read from).
+    pub raw: Vec<f64>,
 }
 
 /// The analysis of one range (one or several sweeps).
@@ -141,10 +145,16 @@ pub fn analyse(sweeps: Vec<Sweep>, min: f64, max: f64) -> Analysis {
         band.q25.push(q25);
         band.median.push(q50);
         band.q75.push(q75);
+        let raws: Vec<f64> = sweeps
+            .iter()
+            .filter_map(|s| s.losses.get(i).copied())
+            .collect();
+        band.raw
+            .push(lr_finder::quartiles(&raws).map_or(f64::NAN, |q| q.1));
     }
     let per_sweep: Vec<Vec<Suggestion>> = sweeps
         .iter()
-        .map(|s| lr_finder::suggest_all(&s.lrs, &s.smooth))
+        .map(|s| noise::stable_suggestions(&s.lrs, &s.losses, &s.smooth, s.beta).suggestions)
         .collect();
     let methods: Vec<MethodResult> = METHODS
         .iter()
@@ -190,7 +200,7 @@ pub fn analyse(sweeps: Vec<Sweep>, min: f64, max: f64) -> Analysis {
         (None, None)
     };
     let diverged = sweeps.iter().filter(|s| s.diverged()).count() * 2 > repeats;
-    let phases = lr_finder::phases(&band.median, diverged, min, max);
+    let phases = noise::phases(&band.lrs, &band.raw, &band.median, diverged, min, max);
     let cyclic_max = lr_finder::still_steep_max(&band.lrs, &band.median);
     Analysis {
         min,
@@ -255,6 +265,7 @@ mod tests {
         Sweep {
             seed,
             smooth: losses.clone(),
+            beta: 0.0,
             lrs,
             losses,
             end: SweepEnd::Completed,

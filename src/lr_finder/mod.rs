@@ -261,6 +261,47 @@ pub fn log_slopes(xs: &[f64], ys: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The step-to-step noise τ of a curve's increments (a gradient difference of the smoothed curve
+/// has about τ as its SD), read robustly from the third differences, whose variance is 6τ²: a
+/// trend that is locally a parabola has none, so a noise-free curve gives 0. 0 below 11 points.
+pub fn increment_noise(losses: &[f64]) -> f64 {
+    let third: Vec<f64> = losses
+        .windows(4)
+        .map(|w| w[3] - 3.0 * w[2] + 3.0 * w[1] - w[0])
+        .filter(|d| d.is_finite())
+        .collect();
+    if third.len() < 8 {
+        return 0.0;
+    }
+    let med = noise::median(&third);
+    let dev: Vec<f64> = third.iter().map(|d| (d - med).abs()).collect();
+    1.4826 * noise::median(&dev) / 6f64.sqrt()
+}
+
+/// A curve is noisy when three increment-noise SDs exceed fastai's slide threshold (0.005 per
+/// point): then `slide` raises its threshold and `steepest` reads slopes over a window.
+pub fn is_noisy(losses: &[f64]) -> bool {
+    3.0 * increment_noise(losses) > 0.005
+}
+
+/// Slopes against log10(lr) by least squares over `±h` points around each point (shrunk at the
+/// ends): on a noisy curve a point's own central difference is mostly noise.
+pub fn window_slopes(xs: &[f64], ys: &[f64], h: usize) -> Vec<f64> {
+    let n = xs.len().min(ys.len());
+    let lx: Vec<f64> = xs[..n].iter().map(|x| x.log10()).collect();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(n));
+            let k = (b - a) as f64;
+            let mx = lx[a..b].iter().sum::<f64>() / k;
+            let my = ys[a..b].iter().sum::<f64>() / k;
+            let sxx: f64 = lx[a..b].iter().map(|x| (x - mx).powi(2)).sum();
+            let sxy: f64 = (a..b).map(|j| (lx[j] - mx) * (ys[j] - my)).sum();
+            if sxx > 0.0 { sxy / sxx } else { f64::NAN }
+        })
+        .collect()
+}
+
 /// Index of the most negative slope against log10(lr); None without a descending slope, i.e.
 /// one steeper than rounding can make: a flat curve's slopes are not exactly 0 in floating
 /// point (−3e-15 on a curve at 2.3), so the slope must exceed [`rounding_slope`].
@@ -268,7 +309,12 @@ pub fn steepest(lrs: &[f64], losses: &[f64]) -> Option<usize> {
     if lrs.len() < 2 {
         return None;
     }
-    let slopes = log_slopes(lrs, losses);
+    // on a noisy curve, slopes over half a decade either side (see [`is_noisy`])
+    let slopes = if is_noisy(losses) {
+        window_slopes(lrs, losses, noise::window_len(lrs) / 2)
+    } else {
+        log_slopes(lrs, losses)
+    };
     let i = argmin(&slopes)?;
     (slopes[i] < -rounding_slope(lrs, losses)).then_some(i)
 }
@@ -333,6 +379,12 @@ pub fn valley(losses: &[f64]) -> Option<usize> {
 /// end of the curve while the loss gradients (per index) at its two ends still differ by more than
 /// `thresh`; the answer is the left end of the last such window. On a curve shorter than the
 /// window, the window shrinks to the curve.
+///
+/// Two differences from fastai, both for noisy or unusual curves (a smooth curve that rises
+/// faster and faster after its minimum gets fastai's answer): the threshold grows with the
+/// curve's noise (see [`increment_noise`]), and the walk does not stop while the window's right
+/// end is past the curve's lowest point (a straight rise has equal gradients at both ends, and
+/// stopping there would suggest an LR beyond the minimum).
 pub fn slide(losses: &[f64]) -> Option<usize> {
     let n = losses.len();
     if n < 3 {
@@ -350,12 +402,25 @@ pub fn slide(losses: &[f64]) -> Option<usize> {
         })
         .collect();
     let lr_diff = 15.min(n - 1);
-    let thresh = 0.005;
+    // fastai's 0.005, or three SDs of the noise of a gradient difference when the curve is
+    // noisier: on a noisy plateau every difference exceeds 0.005 by chance and the walk would stop
+    // wherever luck has it (see [`increment_noise`]; a noise-free curve keeps fastai's 0.005)
+    let thresh = (3.0 * increment_noise(losses)).max(0.005);
+    // the last point at the lowest value (a flat floor counts to its end)
+    let lowest = losses
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .fold(None::<(usize, f64)>, |m, (i, &v)| match m {
+            Some((_, b)) if v > b => m,
+            _ => Some((i, v)),
+        })
+        .map_or(n - 1, |(i, _)| i);
     let mut r = n - 1;
     let mut l = r - lr_diff;
     let mut found = l;
     loop {
-        if (grad[r] - grad[l]).abs() <= thresh {
+        if r <= lowest && (grad[r] - grad[l]).abs() <= thresh {
             break;
         }
         found = l;
@@ -479,31 +544,38 @@ pub fn phases(smooth: &[f64], stopped_by_divergence: bool, min: f64, max: f64) -
             p.divergence = i_min + 1 < n && last - lowest > 0.5 * drop;
         }
     }
+    p.advice = advice(&p, min, max);
+    p
+}
+
+/// What to change when a phase is missing from the range `min..max`.
+pub fn advice(p: &Phases, min: f64, max: f64) -> Vec<String> {
+    let mut advice = Vec::new();
     if !p.descent && p.divergence {
-        p.advice.push(format!(
+        advice.push(format!(
             "the loss diverged without falling first: the useful LRs lie below --min {min:e}; lower it (try {:e})",
             min / 100.0
         ));
     } else if !p.descent {
-        p.advice.push(format!(
+        advice.push(format!(
             "the loss never fell clearly between {min:e} and {max:e}: raise --max (try {:e})",
             max * 100.0
         ));
     } else {
         if !p.flat_start {
-            p.advice.push(format!(
+            advice.push(format!(
                 "the loss already falls at --min {min:e}: lower --min (try {:e}) to see the flat start",
                 min / 100.0
             ));
         }
         if !p.divergence {
-            p.advice.push(format!(
+            advice.push(format!(
                 "the loss did not turn up before --max {max:e}: raise --max (try {:e}) to see where training breaks down",
                 max * 10.0
             ));
         }
     }
-    p
+    advice
 }
 
 /// The median and interquartile range of values (linear interpolation between order statistics,
