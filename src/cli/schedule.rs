@@ -227,6 +227,10 @@ pub struct ScheduleCmdArgs {
     /// epoch ticks and cycle ends marked.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Read flags from a JSON object whose keys are this command's long flag names
+    /// ({"schedule": "sequential", "sequence": [...]}); flags given on the command line win.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
 }
