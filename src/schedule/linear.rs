@@ -76,9 +76,10 @@ pub(super) fn build(
 pub(super) fn info() -> FamilyInfo {
     FamilyInfo {
         kind: ScheduleKind::Linear,
-        flags:
-            "--lr --start-factor [1/3] --end-factor [1] --decay-steps T | --decay-epochs E [T = N]"
-                .to_string(),
+        flags: format!(
+            "--lr --start-factor [1/3] --end-factor [{DEFAULT_END_FACTOR}] --decay-steps T | \
+             --decay-epochs E [T = N]"
+        ),
         formula: "lr(t) = lr·(s + (e − s)·min(t, T)/T), s = start factor, e = end factor",
         pytorch: "LinearLR(start_factor, end_factor, total_iters=T) stepped per batch \
                   (PyTorch's default T is 5)",
