@@ -636,7 +636,7 @@ pub fn expand_config_text(
 /// `linear:start-factor=0.1,decay-steps=5 @5 cosine`: every entry names its `schedule`, every one
 /// after the first says where it starts (`"at"` in steps or `"at-epoch"` in epochs), the other keys
 /// are that schedule's flags (`true` for a switch, a list for `milestones`).
-fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
+pub fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
     let mut words = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = |what: &str| input_err!("{path}: \"sequence\" entry {}: {what}", i + 1);
