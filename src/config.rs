@@ -633,9 +633,9 @@ pub fn expand_config_text(
 
 /// `"sequence": [{"schedule": "linear", "start-factor": 0.1, "decay-steps": 5}, {"at": 5,
 /// "schedule": "cosine"}]` in a config file → the `--sequence` text
-/// `linear:start-factor=0.1,decay-steps=5 @5 cosine`: every entry names its `schedule`, every one
+/// `linear:start-factor=0.1:decay-steps=5 @5 cosine`: every entry names its `schedule`, every one
 /// after the first says where it starts (`"at"` in steps or `"at-epoch"` in epochs), the other keys
-/// are that schedule's flags (`true` for a switch, a list for `milestones`).
+/// are that schedule's flags (`true` for a switch, a list for `milestones`, written `30/80`).
 pub fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
     let mut words = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -677,7 +677,7 @@ pub fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
                 Value::String(s) => settings.push(format!("{key}={s}")),
                 Value::Array(list) => {
                     let parts: Vec<String> = list.iter().map(|v| v.to_string()).collect();
-                    settings.push(format!("{key}={}", parts.join(",")));
+                    settings.push(format!("{key}={}", parts.join("/")));
                 }
                 Value::Object(_) => {
                     return Err(at(&format!("\"{key}\" must be a number, a string or true")));
@@ -687,7 +687,7 @@ pub fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
         words.push(if settings.is_empty() {
             name.clone()
         } else {
-            format!("{name}:{}", settings.join(","))
+            format!("{name}:{}", settings.join(":"))
         });
     }
     Ok(words.join(" "))
@@ -736,7 +736,7 @@ mod tests {
         let (out, _) = expand_config_text(json, "c.json", args).unwrap();
         let out: Vec<String> = out.iter().map(|a| a.to_string_lossy().into()).collect();
         assert!(
-            out.contains(&"--sequence=linear:decay-steps=5,start-factor=0.1 @5 cosine:t-max=20 @3e polynomial:cycle,power=2 @40 multistep:milestones=1,2".to_string()),
+            out.contains(&"--sequence=linear:decay-steps=5:start-factor=0.1 @5 cosine:t-max=20 @3e polynomial:cycle:power=2 @40 multistep:milestones=1/2".to_string()),
             "{out:?}"
         );
         for (bad, want) in [

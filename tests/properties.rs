@@ -61,11 +61,11 @@ fn run_strategy() -> impl Strategy<Value = Run> {
 /// some of its own settings.
 const SEQUENCE_CHILDREN: [&str; 10] = [
     "constant",
-    "linear:start-factor=0.1,decay-steps=3",
-    "cosine:t-max=7,min-lr=0",
+    "linear:start-factor=0.1:decay-steps=3",
+    "cosine:t-max=7:min-lr=0",
     "cosine",
-    "polynomial:power=2,cycle,decay-steps=5",
-    "step:gamma=0.5,step-every=1",
+    "polynomial:power=2:cycle:decay-steps=5",
+    "step:gamma=0.5:step-every=1",
     "wsd:decay-shape=cosine",
     "inverse-time:staircase",
     "triangular:step-size=3",

@@ -180,7 +180,7 @@ fn list_names_every_family_and_each_one_runs() {
     for name in listed {
         let extra = match name {
             "multistep" => " --milestones 5,10",
-            "sequential" => " --sequence linear:start-factor=0.1,decay-steps=5",
+            "sequential" => " --sequence linear:start-factor=0.1:decay-steps=5",
             _ => "",
         };
         let csv = schedule_csv(
@@ -438,7 +438,7 @@ fn sequential_on_the_command_line_and_in_a_config_matches_pytorch() {
         (15, 0.1),
         (19, 0.00625),
     ];
-    let text = "linear:start-factor=0.1,decay-steps=5 @5 cosine:t-max=10 @15 exponential:gamma=0.5";
+    let text = "linear:start-factor=0.1:decay-steps=5 @5 cosine:t-max=10 @15 exponential:gamma=0.5";
     let r = run(
         d,
         &[
@@ -519,7 +519,7 @@ fn the_warm_up_flags_print_what_the_sequence_prints() {
             "--schedule",
             "sequential",
             "--sequence",
-            "linear:start-factor=0.1,decay-steps=10 @10 cosine:min-lr=0.001",
+            "linear:start-factor=0.1:decay-steps=10 @10 cosine:min-lr=0.001",
             "--lr",
             "0.05",
             "--steps",

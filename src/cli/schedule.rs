@@ -125,9 +125,9 @@ pub struct ScheduleArgs {
     #[arg(long, value_enum, value_name = "SHAPE")]
     pub decay_shape: Option<DecayShape>,
     /// sequential: schedules and the steps they start at (PyTorch SequentialLR), like
-    /// "linear:start-factor=0.1,decay-steps=5 @5 cosine:t-max=20"; @M in steps, @Me in epochs;
+    /// "linear:start-factor=0.1:decay-steps=5 @5 cosine:t-max=20"; @M in steps, @Me in epochs;
     /// keys are schedule flags without dashes (required with --schedule sequential).
-    #[arg(long, value_name = "\"NAME[:KEY=VALUE,…] @M NAME…\"")]
+    #[arg(long, value_name = "\"NAME[:KEY=VALUE:…] @M NAME…\"")]
     pub sequence: Option<String>,
 
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or

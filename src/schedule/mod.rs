@@ -664,11 +664,11 @@ mod tests {
             ScheduleKind::Sequential => {
                 // a warm-up may leave as few as 2 steps: the second child starts at step 1
                 let children = [
-                    "linear:start-factor=0.1,decay-steps=3",
-                    "cosine:t-max=7,min-lr=0",
-                    "polynomial:power=2,cycle,decay-steps=5",
+                    "linear:start-factor=0.1:decay-steps=3",
+                    "cosine:t-max=7:min-lr=0",
+                    "polynomial:power=2:cycle:decay-steps=5",
                     "one-cycle",
-                    "step:gamma=0.5,step-every=1",
+                    "step:gamma=0.5:step-every=1",
                     "wsd:decay-shape=cosine",
                     "inverse-time:staircase",
                     "triangular:step-size=3",

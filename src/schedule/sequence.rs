@@ -1,13 +1,14 @@
 //! `sequential`: any sequence of families, each starting at a milestone (PyTorch `SequentialLR`).
 //!
-//! `--sequence "FAMILY[:KEY=VALUE,…] @M1 FAMILY[:…] @M2 FAMILY[:…] …"`: the first schedule runs
+//! `--sequence "FAMILY[:KEY=VALUE:…] @M1 FAMILY[:…] @M2 FAMILY[:…] …"`: the first schedule runs
 //! from step 0, the next from step `M1` (`@M1` in steps, `@M1e` in epochs), and so on. Keys are the
 //! schedule flags without their dashes (`t-max=20`, `start-factor=0.1`, a bare `cycle` or
-//! `staircase` for a switch; `milestones=3,6` keeps its commas). Example, the warm-up of
+//! `staircase` for a switch; lists with `/`: `milestones=3/6`). No `,` or `;`, so that a sequence
+//! fits unquoted inside `compare --arms`. Example, the warm-up of
 //! `--warmup-steps 5 --warmup-start-factor 0.1` in front of a cosine:
 //!
 //! ```text
-//! --schedule sequential --sequence "linear:start-factor=0.1,decay-steps=5 @5 cosine"
+//! --schedule sequential --sequence "linear:start-factor=0.1:decay-steps=5 @5 cosine"
 //! ```
 //!
 //! As in `SequentialLR`, each schedule restarts counting at its milestone:
@@ -18,7 +19,7 @@
 //!
 //! In a sequence momentum is not cycled (a one-cycle or triangular child behaves as with
 //! `--no-cycle-momentum`), a child takes no warm-up of its own, and sequences do not nest.
-//! `--warmup-steps` in front of any schedule is the case `linear:start-factor=f,decay-steps=W @W
+//! `--warmup-steps` in front of any schedule is the case `linear:start-factor=f:decay-steps=W @W
 //! NAME` (the same rates, bit for bit, for every family that starts at `--lr`; the warm-up flags
 //! ramp to the schedule's first LR, see `warmup.rs`).
 
@@ -81,7 +82,7 @@ pub(super) fn build(
 ) -> anyhow::Result<Schedule> {
     let Some(text) = spec.sequence.as_deref() else {
         input_bail!(
-            "--sequence: --schedule sequential needs it, like --sequence \"linear:start-factor=0.1,decay-steps=5 @5 cosine\""
+            "--sequence: --schedule sequential needs it, like --sequence \"linear:start-factor=0.1:decay-steps=5 @5 cosine\""
         );
     };
     let parts = parse(text, spe).map_err(|e| input_err!("--sequence \"{text}\": {e}"))?;
@@ -173,9 +174,10 @@ fn parse_milestone(m: &str, spe: u64) -> Result<u64, String> {
     }
 }
 
-/// `cosine:t-max=20,min-lr=0.001` → the child's settings.
+/// `cosine:t-max=20:min-lr=0.001` → the child's settings.
 fn parse_child(word: &str) -> Result<ScheduleSpec, String> {
-    let (name, settings) = word.split_once(':').unwrap_or((word, ""));
+    let mut items = word.split(':');
+    let name = items.next().unwrap_or_default();
     let Some(kind) = ScheduleKind::from_name(name) else {
         let names: Vec<&str> = ScheduleKind::ALL
             .iter()
@@ -190,27 +192,19 @@ fn parse_child(word: &str) -> Result<ScheduleSpec, String> {
     if kind == ScheduleKind::Sequential {
         return Err("\"sequential\": sequences do not nest".into());
     }
+    if word.contains(',') {
+        return Err(format!(
+            "\"{word}\": separate settings with ':' and list items with '/' \
+             (cosine:t-max=20:min-lr=0.001, multistep:milestones=30/80), not ','"
+        ));
+    }
     let mut spec = ScheduleSpec::defaults(kind);
-    let mut last_key = "";
-    for item in settings.split(',').filter(|s| !s.is_empty()) {
-        match item.split_once('=') {
-            Some((key, value)) => {
-                set(&mut spec, key, Some(value))
-                    .map_err(|e| format!("{name}: {key}={value}: {e}"))?;
-                last_key = key;
-            }
-            // `milestones=30,80`: a bare number continues the list
-            None if last_key == "milestones" && item.parse::<u64>().is_ok() => {
-                if let Some(m) = spec.milestones.as_mut() {
-                    m.push(',');
-                    m.push_str(item);
-                }
-            }
-            None => {
-                set(&mut spec, item, None).map_err(|e| format!("{name}: {item}: {e}"))?;
-                last_key = item;
-            }
-        }
+    for item in items.filter(|s| !s.is_empty()) {
+        let (key, value) = match item.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (item, None),
+        };
+        set(&mut spec, key, value).map_err(|e| format!("{name}: {item}: {e}"))?;
     }
     if kind.cycles_momentum() {
         spec.no_cycle_momentum = true;
@@ -251,7 +245,10 @@ fn set(spec: &mut ScheduleSpec, key: &str, value: Option<&str>) -> Result<(), St
                 ],
             )?)
         }
-        "milestones" => spec.milestones = Some(num::<String>(value, "a list of epochs")?),
+        "milestones" => {
+            let list: String = num(value, "a list of epochs like 30/80")?;
+            spec.milestones = Some(list.replace('/', ","));
+        }
         "min-lr" => spec.min_lr = Some(num(value, F)?),
         "t0" => spec.t0 = Some(num(value, U)?),
         "t-mult" => spec.t_mult = Some(num(value, F)?),
@@ -305,8 +302,8 @@ fn set(spec: &mut ScheduleSpec, key: &str, value: Option<&str>) -> Result<(), St
 pub(super) fn info() -> FamilyInfo {
     FamilyInfo {
         kind: ScheduleKind::Sequential,
-        flags: "--lr --sequence \"FAMILY[:KEY=VALUE,…] @M1 FAMILY[:…] …\" (required; @M in \
-                steps, @Me in epochs; keys are the flags without dashes)"
+        flags: "--lr --sequence \"FAMILY[:KEY=VALUE:…] @M1 FAMILY[:…] …\" (required; @M in \
+                steps, @Me in epochs; keys are the flags without dashes, lists with /)"
             .to_string(),
         formula: "lr(t) = child_i.lr(t − M_i) for M_i ≤ t < M_(i+1) (M_0 = 0): each child starts \
                   from --lr at its milestone and spans its segment",
@@ -359,13 +356,13 @@ mod tests {
 
     #[test]
     fn matches_pytorch_sequential_lr() {
-        let text = "linear:start-factor=0.1,end-factor=1,decay-steps=5 @5 cosine:t-max=10 @15 exponential:gamma=0.5";
+        let text = "linear:start-factor=0.1:end-factor=1:decay-steps=5 @5 cosine:t-max=10 @15 exponential:gamma=0.5";
         let s = sequential(text).build(0.1, 1, 20).unwrap();
         check("SequentialLR", |t| s.lr(t), &SEQUENTIAL_LR);
         assert_eq!(s.name(), "sequential");
         // the cosine without --t-max spans its segment (10 steps): the same rates
         let by_segment =
-            sequential("linear:start-factor=0.1,decay-steps=5 @5 cosine @15 exponential:gamma=0.5")
+            sequential("linear:start-factor=0.1:decay-steps=5 @5 cosine @15 exponential:gamma=0.5")
                 .build(0.1, 1, 20)
                 .unwrap();
         check(
@@ -384,7 +381,7 @@ mod tests {
     fn the_warm_up_flags_are_a_case_of_it_bit_for_bit() {
         for name in [
             "cosine",
-            "step:gamma=0.5,step-every=3",
+            "step:gamma=0.5:step-every=3",
             "polynomial:power=2",
             "inverse-time",
         ] {
@@ -394,7 +391,7 @@ mod tests {
             warm.warmup_start_factor = Some(0.2);
             assert_eq!(warm.schedule, kind);
             let w = warm.build(0.3, 2, 90).unwrap();
-            let q = sequential(&format!("linear:start-factor=0.2,decay-steps=7 @7 {name}"))
+            let q = sequential(&format!("linear:start-factor=0.2:decay-steps=7 @7 {name}"))
                 .build(0.3, 2, 90)
                 .unwrap();
             for t in 0..120 {
@@ -406,7 +403,7 @@ mod tests {
     #[test]
     fn children_keep_their_own_flags_and_momentum_is_not_cycled() {
         let s = sequential(
-            "one-cycle:pct-start=0.5,div-factor=10 @10 multistep:milestones=1,2,gamma=0.5",
+            "one-cycle:pct-start=0.5:div-factor=10 @10 multistep:milestones=1/2:gamma=0.5",
         )
         .build(1.0, 4, 30)
         .unwrap();

@@ -95,7 +95,7 @@ pub struct ScheduleSpec {
     /// wsd: shape of the decay [default: 1-sqrt].
     pub decay_shape: Option<DecayShape>,
     /// sequential: the schedules and the steps they start at, like
-    /// "linear:start-factor=0.1,decay-steps=5 @5 cosine" (required).
+    /// "linear:start-factor=0.1:decay-steps=5 @5 cosine" (required).
     pub sequence: Option<String>,
 
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
@@ -176,7 +176,7 @@ pub fn list_text() -> String {
         "Any schedule: --warmup-steps W | --warmup-epochs E, --warmup-start-factor f [1/3]: \
          lr(t) = L0·(f + (1 − f)·t/W) for t < W (L0 = the schedule's first LR), then the schedule \
          from its own step 0 over the remaining N − W steps (PyTorch SequentialLR(LinearLR, …)); \
-         the same as --schedule sequential --sequence \"linear:start-factor=f,decay-steps=W @W NAME\" \
+         the same as --schedule sequential --sequence \"linear:start-factor=f:decay-steps=W @W NAME\" \
          for every schedule that starts at --lr.\n\
          Momentum cycling (SGD momentum or Adam β1, against the LR) is on by default for \
          triangular, triangular2, exp-range and one-cycle, as in PyTorch; --no-cycle-momentum \
