@@ -68,8 +68,8 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "N")]
     pub step_size_down: Option<u64>,
 
-    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) [default: 0.3 for
-    /// one-cycle, 0.05 for wsd].
+    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) ([0, 1) for wsd)
+    /// [default: 0.3 for one-cycle, 0.05 for wsd].
     #[arg(long, value_name = "FRACTION")]
     pub pct_start: Option<f64>,
     /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].

@@ -56,8 +56,8 @@ pub struct ScheduleSpec {
     /// (steps, or epochs with --step-size-epochs) [default: as long as the rising half].
     pub step_size_down: Option<u64>,
 
-    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) [default: 0.3 for
-    /// one-cycle, 0.05 for wsd].
+    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) ([0, 1) for wsd)
+    /// [default: 0.3 for one-cycle, 0.05 for wsd].
     pub pct_start: Option<f64>,
     /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
     pub div_factor: Option<f64>,
