@@ -605,6 +605,9 @@ pub fn expand_config_text(
             Value::Bool(_) | Value::Object(_) => return Err(wrong("a number or a string")),
             Value::Number(n) => push(format!("{flag}={n}").into()),
             Value::String(s) => push(format!("{flag}={s}").into()),
+            Value::Array(items) if key == "sequence" => {
+                push(format!("{flag}={}", sequence_text(items, &path)?).into());
+            }
             Value::Array(items) if LIST_KEYS.contains(&key.as_str()) => {
                 let mut parts = Vec::new();
                 for item in items {
@@ -626,6 +629,68 @@ pub fn expand_config_text(
     out.extend(extra);
     out.extend(args[2..].iter().cloned());
     Ok((out, Some(origin)))
+}
+
+/// `"sequence": [{"schedule": "linear", "start-factor": 0.1, "decay-steps": 5}, {"at": 5,
+/// "schedule": "cosine"}]` in a config file → the `--sequence` text
+/// `linear:start-factor=0.1:decay-steps=5 @5 cosine`: every entry names its `schedule`, every one
+/// after the first says where it starts (`"at"` in steps or `"at-epoch"` in epochs), the other keys
+/// are that schedule's flags (`true` for a switch, a list for `milestones`, written `30/80`).
+pub fn sequence_text(items: &[Value], path: &str) -> anyhow::Result<String> {
+    let mut words = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |what: &str| input_err!("{path}: \"sequence\" entry {}: {what}", i + 1);
+        let Value::Object(entry) = item else {
+            return Err(at(
+                "must be an object like {\"schedule\": \"cosine\", \"at\": 100}",
+            ));
+        };
+        let Some(Value::String(name)) = entry.get("schedule") else {
+            return Err(at("needs \"schedule\": NAME"));
+        };
+        let start = match (entry.get("at"), entry.get("at-epoch")) {
+            (Some(_), Some(_)) => return Err(at("give \"at\" or \"at-epoch\", not both")),
+            (Some(Value::Number(n)), None) => Some(format!("@{n}")),
+            (None, Some(Value::Number(n))) => Some(format!("@{n}e")),
+            (Some(v), None) | (None, Some(v)) => {
+                return Err(at(&format!(
+                    "the milestone must be a whole number, not {v}"
+                )));
+            }
+            (None, None) => None,
+        };
+        match (i, start) {
+            (0, Some(_)) => return Err(at("the first schedule starts at step 0: no \"at\"")),
+            (0, None) => {}
+            (_, Some(m)) => words.push(m),
+            (_, None) => return Err(at("needs \"at\": STEP or \"at-epoch\": EPOCH")),
+        }
+        let mut settings = Vec::new();
+        for (key, value) in entry {
+            if matches!(key.as_str(), "schedule" | "at" | "at-epoch") {
+                continue;
+            }
+            match value {
+                Value::Bool(true) => settings.push(key.clone()),
+                Value::Bool(false) | Value::Null => {}
+                Value::Number(n) => settings.push(format!("{key}={n}")),
+                Value::String(s) => settings.push(format!("{key}={s}")),
+                Value::Array(list) => {
+                    let parts: Vec<String> = list.iter().map(|v| v.to_string()).collect();
+                    settings.push(format!("{key}={}", parts.join("/")));
+                }
+                Value::Object(_) => {
+                    return Err(at(&format!("\"{key}\" must be a number, a string or true")));
+                }
+            }
+        }
+        words.push(if settings.is_empty() {
+            name.clone()
+        } else {
+            format!("{name}:{}", settings.join(":"))
+        });
+    }
+    Ok(words.join(" "))
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
@@ -655,6 +720,49 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sequence in a config file, as a list of objects, becomes the `--sequence` text.
+    #[test]
+    fn config_sequence_list_becomes_the_flag_text() {
+        let json = r#"{"schedule": "sequential", "sequence": [
+            {"schedule": "linear", "start-factor": 0.1, "decay-steps": 5},
+            {"at": 5, "schedule": "cosine", "t-max": 20},
+            {"at-epoch": 3, "schedule": "polynomial", "cycle": true, "power": 2},
+            {"at": 40, "schedule": "multistep", "milestones": [1, 2]}]}"#;
+        let args: Vec<OsString> = ["lrtool", "schedule", "--steps", "50"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let (out, _) = expand_config_text(json, "c.json", args).unwrap();
+        let out: Vec<String> = out.iter().map(|a| a.to_string_lossy().into()).collect();
+        assert!(
+            out.contains(&"--sequence=linear:decay-steps=5:start-factor=0.1 @5 cosine:t-max=20 @3e polynomial:cycle:power=2 @40 multistep:milestones=1/2".to_string()),
+            "{out:?}"
+        );
+        for (bad, want) in [
+            (
+                r#"[{"schedule": "cosine"}, {"schedule": "linear"}]"#,
+                "entry 2: needs \"at\"",
+            ),
+            (
+                r#"[{"at": 3, "schedule": "cosine"}]"#,
+                "entry 1: the first schedule",
+            ),
+            (r#"[{"t-max": 3}]"#, "entry 1: needs \"schedule\""),
+            (r#"["cosine"]"#, "entry 1: must be an object"),
+            (
+                r#"[{"schedule": "cosine"}, {"at": "x", "schedule": "linear"}]"#,
+                "whole number",
+            ),
+        ] {
+            let json = format!(r#"{{"sequence": {bad}}}"#);
+            let args: Vec<OsString> = ["lrtool", "schedule"].iter().map(OsString::from).collect();
+            let e = expand_config_text(&json, "c.json", args).unwrap_err();
+            let text = format!("{e:#}");
+            assert!(text.starts_with("c.json: \"sequence\" entry"), "{text}");
+            assert!(text.contains(want), "{text:?} should contain {want:?}");
+        }
+    }
 
     #[test]
     fn hidden_parsing() {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use lrtool::data::csv::{CsvOptions, parse_csv};
 use lrtool::data::{Dataset, Target, Task, split};
-use lrtool::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant};
+use lrtool::schedule::{Anneal, DecayShape, ScheduleKind, ScheduleSpec, StepVariant};
 use ndarray::Array2;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -57,6 +57,21 @@ fn run_strategy() -> impl Strategy<Value = Run> {
 
 /// Valid flags for `kind` on `run`: each of the family's flags either left at its default or set
 /// to a random value inside its documented range.
+/// Children for random `--sequence` texts: every family that needs no required flag, with
+/// some of its own settings.
+const SEQUENCE_CHILDREN: [&str; 10] = [
+    "constant",
+    "linear:start-factor=0.1:decay-steps=3",
+    "cosine:t-max=7:min-lr=0",
+    "cosine",
+    "polynomial:power=2:cycle:decay-steps=5",
+    "step:gamma=0.5:step-every=1",
+    "wsd:decay-shape=cosine",
+    "inverse-time:staircase",
+    "triangular:step-size=3",
+    "sgdr:t0=1",
+];
+
 fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleSpec> {
     use ScheduleKind as K;
     let lr = run.lr;
@@ -175,10 +190,81 @@ fn schedule_args(kind: ScheduleKind, run: &Run) -> BoxedStrategy<ScheduleSpec> {
         K::Snapshot => proptest::option::of(1u64..=total.clamp(1, 8))
             .prop_map(move |cycles| ScheduleSpec { cycles, ..base() })
             .boxed(),
+        K::Linear => (
+            proptest::option::of(fraction(true)),
+            proptest::option::of(0.0f64..=1.0),
+            proptest::option::of(1u64..=total + 5),
+        )
+            .prop_map(move |(start, end, steps)| ScheduleSpec {
+                start_factor: start,
+                end_factor: end,
+                decay_steps: steps,
+                ..base()
+            })
+            .boxed(),
+        K::Polynomial => (
+            min_lr,
+            proptest::option::of(0.1f64..5.0),
+            proptest::option::of(1u64..=total + 5),
+            any::<bool>(),
+        )
+            .prop_map(move |(min_lr, power, steps, cycle)| ScheduleSpec {
+                min_lr,
+                power,
+                decay_steps: steps,
+                cycle,
+                ..base()
+            })
+            .boxed(),
+        K::InverseTime => (
+            proptest::option::of(0.0f64..50.0),
+            proptest::option::of(1u64..=epochs + 2),
+            any::<bool>(),
+        )
+            .prop_map(move |(rate, epochs, staircase)| ScheduleSpec {
+                decay_rate: rate,
+                decay_epochs: epochs,
+                staircase,
+                ..base()
+            })
+            .boxed(),
+        K::Wsd => (
+            min_lr,
+            proptest::option::of(0.0f64..0.5),
+            proptest::option::of(0.0f64..=0.5),
+            0usize..3,
+        )
+            .prop_map(move |(min_lr, pct, frac, shape)| ScheduleSpec {
+                min_lr,
+                pct_start: pct,
+                decay_fraction: frac,
+                decay_shape: Some(DecayShape::ALL[shape]),
+                ..base()
+            })
+            .boxed(),
+        K::Sequential => (
+            proptest::collection::btree_set(1u64..total.max(2), 0..4),
+            proptest::collection::vec(0usize..SEQUENCE_CHILDREN.len(), 4),
+        )
+            .prop_map(move |(milestones, picks)| {
+                let mut text = SEQUENCE_CHILDREN[picks[0]].to_string();
+                for (m, p) in milestones.iter().zip(&picks[1..]) {
+                    text.push_str(&format!(" @{m} {}", SEQUENCE_CHILDREN[*p]));
+                }
+                ScheduleSpec {
+                    sequence: Some(text),
+                    ..base()
+                }
+            })
+            .boxed(),
     };
     (family, warmup)
         .prop_map(|(mut args, warmup)| {
-            if let Some((steps, start)) = warmup {
+            // a warm-up in front of a sequence is allowed, but its milestones are drawn for the
+            // whole run
+            if let Some((steps, start)) = warmup
+                && args.schedule != ScheduleKind::Sequential
+            {
                 args.warmup_steps = Some(steps);
                 args.warmup_start_factor = Some(start);
             }

@@ -178,10 +178,10 @@ fn list_names_every_family_and_each_one_runs() {
     }
 
     for name in listed {
-        let extra = if name == "multistep" {
-            " --milestones 5,10"
-        } else {
-            ""
+        let extra = match name {
+            "multistep" => " --milestones 5,10",
+            "sequential" => " --sequence linear:start-factor=0.1:decay-steps=5",
+            _ => "",
         };
         let csv = schedule_csv(
             d,
@@ -363,6 +363,50 @@ fn bad_schedule_flags_are_usage_errors_in_schedule_and_train() {
             "--schedule cosine --base-momentum 0.8",
             &["--base-momentum"],
         ),
+        ("--schedule cosine --t-max 0", &["--t-max 0"]),
+        ("--schedule step --t-max 5", &["--t-max", "step", "cosine"]),
+        ("--schedule linear --start-factor 0", &["--start-factor 0"]),
+        ("--schedule linear --end-factor 2", &["--end-factor 2"]),
+        (
+            "--schedule linear --decay-steps 3 --decay-epochs 1",
+            &["--decay-steps and --decay-epochs"],
+        ),
+        ("--schedule polynomial --power -1", &["--power -1"]),
+        (
+            "--schedule polynomial --decay-steps 0",
+            &["--decay-steps 0"],
+        ),
+        ("--schedule cosine --cycle", &["--cycle", "polynomial"]),
+        (
+            "--schedule inverse-time --decay-rate -1",
+            &["--decay-rate -1"],
+        ),
+        (
+            "--schedule linear --staircase",
+            &["--staircase", "inverse-time"],
+        ),
+        ("--schedule wsd --decay-fraction 2", &["--decay-fraction 2"]),
+        (
+            "--schedule wsd --pct-start 0.5 --decay-fraction 0.6",
+            &["--decay-fraction 0.6", "add up to at most 1"],
+        ),
+        (
+            "--schedule wsd --decay-shape square",
+            &["square", "--decay-shape"],
+        ),
+        ("--schedule sequential", &["--sequence", "needs it"]),
+        (
+            "--schedule cosine --sequence cosine",
+            &["--sequence", "cosine"],
+        ),
+        (
+            "--schedule sequential --sequence cosine:t-max=x",
+            &["--sequence", "t-max=x", "not a whole number"],
+        ),
+        (
+            "--schedule sequential --sequence linear:gamma=0.5",
+            &["--sequence", "--gamma is not used by --schedule linear"],
+        ),
     ] {
         schedule_error(d, &format!("{args} --steps 50"), needles);
         usage_error(d, &format!("--dataset iris --epochs 1 {args}"), needles);
@@ -372,5 +416,150 @@ fn bad_schedule_flags_are_usage_errors_in_schedule_and_train() {
         d,
         "--schedule cosine --steps 10 --steps-per-epoch 0",
         &["--steps-per-epoch 0"],
+    );
+}
+
+/// The SequentialLR golden table of `src/schedule/sequence.rs` through the command line, in the
+/// readable form and as a JSON list in `--config`: the same bytes.
+#[test]
+fn sequential_on_the_command_line_and_in_a_config_matches_pytorch() {
+    let dir = tempdir();
+    let d = dir.path();
+    // PyTorch 2.15: SequentialLR(o, [LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=5),
+    //   CosineAnnealingLR(o, T_max=10, eta_min=0.0), ExponentialLR(o, gamma=0.5)],
+    //   milestones=[5, 15]), lr=0.1, printed get_last_lr()[0] for steps 0..19 (some rows)
+    let golden = [
+        (0, 0.010000000000000002),
+        (4, 0.082),
+        (5, 0.1),
+        (6, 0.09755282581475769),
+        (10, 0.05000000000000001),
+        (14, 0.002447174185242324),
+        (15, 0.1),
+        (19, 0.00625),
+    ];
+    let text = "linear:start-factor=0.1:decay-steps=5 @5 cosine:t-max=10 @15 exponential:gamma=0.5";
+    let r = run(
+        d,
+        &[
+            "schedule",
+            "--schedule",
+            "sequential",
+            "--sequence",
+            text,
+            "--lr",
+            "0.1",
+            "--steps",
+            "20",
+        ],
+    );
+    r.success();
+    let csv = Csv::read(&write(d, "seq.csv", &r.stdout));
+    let lr = csv.f64s("lr");
+    for (t, want) in golden {
+        assert!(
+            (lr[t] - want).abs() <= 1e-12 * want,
+            "step {t}: {} vs {want}",
+            lr[t]
+        );
+    }
+    write(
+        d,
+        "seq.json",
+        r#"{"schedule": "sequential", "lr": 0.1, "sequence": [
+            {"schedule": "linear", "start-factor": 0.1, "decay-steps": 5},
+            {"at": 5, "schedule": "cosine", "t-max": 10},
+            {"at": 15, "schedule": "exponential", "gamma": 0.5}]}"#,
+    );
+    let from_config = schedule(d, "--config seq.json --steps 20");
+    from_config.success();
+    assert_eq!(from_config.stdout, r.stdout);
+    // the description names every part and where it starts
+    let json = run(
+        d,
+        &[
+            "schedule",
+            "--schedule",
+            "sequential",
+            "--sequence",
+            text,
+            "--steps",
+            "20",
+            "--format",
+            "json",
+        ],
+    );
+    json.success();
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let desc = v["description"].as_str().unwrap();
+    for part in [
+        "from step 0: linear",
+        "from step 5: cosine",
+        "from step 15: exponential",
+    ] {
+        assert!(desc.contains(part), "{desc}");
+    }
+    assert_eq!(v["schedule"]["children"][1]["t_max"], 10);
+}
+
+/// `--warmup-steps W --warmup-start-factor f` is the sequence `linear … @W NAME`: the same CSV.
+#[test]
+fn the_warm_up_flags_print_what_the_sequence_prints() {
+    let dir = tempdir();
+    let d = dir.path();
+    let warm = schedule(
+        d,
+        "--schedule cosine --lr 0.05 --min-lr 0.001 --warmup-steps 10 --warmup-start-factor 0.1 --steps 100",
+    );
+    warm.success();
+    let seq = run(
+        d,
+        &[
+            "schedule",
+            "--schedule",
+            "sequential",
+            "--sequence",
+            "linear:start-factor=0.1:decay-steps=10 @10 cosine:min-lr=0.001",
+            "--lr",
+            "0.05",
+            "--steps",
+            "100",
+        ],
+    );
+    seq.success();
+    assert_eq!(warm.stdout, seq.stdout);
+}
+
+#[test]
+fn train_and_schedule_agree_on_the_new_families() {
+    let dir = tempdir();
+    let d = dir.path();
+    train_agrees_with_schedule(
+        d,
+        "wsd",
+        "--optimizer sgd --momentum 0.9",
+        "--schedule wsd --lr 0.05 --pct-start 0.1 --decay-fraction 0.3 --decay-shape cosine",
+        Some(0.9),
+    );
+    train_agrees_with_schedule(
+        d,
+        "polynomial",
+        "--optimizer adam",
+        "--schedule polynomial --lr 0.01 --power 2 --cycle --decay-epochs 5 --min-lr 1e-4",
+        Some(0.9),
+    );
+    write(
+        d,
+        "seq.json",
+        r#"{"schedule": "sequential", "lr": 0.05, "sequence": [
+            {"schedule": "linear", "start-factor": 0.25, "decay-epochs": 2},
+            {"at-epoch": 2, "schedule": "cosine", "t-max": 20}]}"#,
+    );
+    train_agrees_with_schedule(
+        d,
+        "sequential",
+        "--optimizer sgd",
+        "--config seq.json",
+        Some(0.0),
     );
 }

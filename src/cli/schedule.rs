@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant};
+use crate::schedule::{Anneal, DecayShape, ScheduleKind, ScheduleSpec, StepVariant};
 
 /// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
 #[derive(Debug, Clone, Args)]
@@ -32,10 +32,15 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "E1,E2,…")]
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
-    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    /// cosine, sgdr, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR, at most
+    /// --lr [default: 0 for cosine, sgdr, polynomial and wsd; --lr/4 for the cyclical ones,
+    /// Smith's max/4 rule].
     #[arg(long, value_name = "LR")]
     pub min_lr: Option<f64>,
+    /// cosine: the half-period in steps (PyTorch's T_max) when shorter than the run; the LR rises
+    /// again after it, as in PyTorch [default: the run, held at --min-lr after].
+    #[arg(long, value_name = "STEPS")]
+    pub t_max: Option<u64>,
     /// sgdr: length of the first cycle in epochs [default: 10].
     #[arg(long, value_name = "EPOCHS")]
     pub t0: Option<u64>,
@@ -63,7 +68,8 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "N")]
     pub step_size_down: Option<u64>,
 
-    /// one-cycle: fraction of the run spent raising the LR, in (0, 1) [default: 0.3].
+    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) ([0, 1) for wsd)
+    /// [default: 0.3 for one-cycle, 0.05 for wsd].
     #[arg(long, value_name = "FRACTION")]
     pub pct_start: Option<f64>,
     /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
@@ -84,6 +90,45 @@ pub struct ScheduleArgs {
     /// (snapshot-ensemble) [default: 5].
     #[arg(long, value_name = "M")]
     pub cycles: Option<u64>,
+
+    /// linear: the first LR is this times --lr, in (0, 1] [default: 1/3, PyTorch's].
+    #[arg(long, value_name = "FACTOR")]
+    pub start_factor: Option<f64>,
+    /// linear: the LR from --decay-steps on is this times --lr, in [0, 1] [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    pub end_factor: Option<f64>,
+    /// linear, polynomial, inverse-time: the steps T over which the LR changes (PyTorch's
+    /// total_iters, Keras's decay_steps) [default: the run for linear and polynomial, one epoch
+    /// for inverse-time].
+    #[arg(long, value_name = "STEPS")]
+    pub decay_steps: Option<u64>,
+    /// linear, polynomial, inverse-time: T in epochs, instead of --decay-steps.
+    #[arg(long, value_name = "EPOCHS")]
+    pub decay_epochs: Option<u64>,
+    /// polynomial: the exponent of the decay, above 0 [default: 1].
+    #[arg(long, value_name = "P")]
+    pub power: Option<f64>,
+    /// polynomial: Keras's cycle=True: after T, decay again over the next multiple of T
+    /// [default: off, constant at --min-lr after T].
+    #[arg(long)]
+    pub cycle: bool,
+    /// inverse-time: lr/(1 + rate·t/T), at least 0 [default: 0.5].
+    #[arg(long, value_name = "RATE")]
+    pub decay_rate: Option<f64>,
+    /// inverse-time: ⌊t/T⌋ in place of t/T, Keras's staircase=True [default: off].
+    #[arg(long)]
+    pub staircase: bool,
+    /// wsd: fraction of the run decaying at the end, in [0, 1] [default: 0.2].
+    #[arg(long, value_name = "FRACTION")]
+    pub decay_fraction: Option<f64>,
+    /// wsd: shape of the decay [default: 1-sqrt].
+    #[arg(long, value_enum, value_name = "SHAPE")]
+    pub decay_shape: Option<DecayShape>,
+    /// sequential: schedules and the steps they start at (PyTorch SequentialLR), like
+    /// "linear:start-factor=0.1:decay-steps=5 @5 cosine:t-max=20"; @M in steps, @Me in epochs;
+    /// keys are schedule flags without dashes (required with --schedule sequential).
+    #[arg(long, value_name = "\"NAME[:KEY=VALUE:…] @M NAME…\"")]
+    pub sequence: Option<String>,
 
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
     /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
@@ -135,6 +180,18 @@ impl ScheduleArgs {
             anneal: self.anneal,
             three_phase: self.three_phase,
             cycles: self.cycles,
+            t_max: self.t_max,
+            start_factor: self.start_factor,
+            end_factor: self.end_factor,
+            decay_steps: self.decay_steps,
+            decay_epochs: self.decay_epochs,
+            power: self.power,
+            cycle: self.cycle,
+            decay_rate: self.decay_rate,
+            staircase: self.staircase,
+            decay_fraction: self.decay_fraction,
+            decay_shape: self.decay_shape,
+            sequence: self.sequence.clone(),
             base_momentum: self.base_momentum,
             max_momentum: self.max_momentum,
             warmup_steps: self.warmup_steps,
@@ -170,6 +227,10 @@ pub struct ScheduleCmdArgs {
     /// epoch ticks and cycle ends marked.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Read flags from a JSON object whose keys are this command's long flag names
+    /// ({"schedule": "sequential", "sequence": [...]}); flags given on the command line win.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
 }
@@ -185,7 +246,10 @@ mod tests {
     use clap::CommandFactory;
 
     use crate::cli::Cli;
-    use crate::schedule::{cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+    use crate::schedule::{
+        cosine, cyclic, exponential, inverse_time, linear, one_cycle, polynomial, sgdr, snapshot,
+        step, wsd,
+    };
 
     /// The help of `--flag` of `lrtool train`, on one line.
     fn help(flag: &str) -> String {
@@ -233,7 +297,42 @@ mod tests {
             ),
             (
                 "pct-start",
-                format!("[default: {}]", one_cycle::DEFAULT_PCT_START),
+                format!(
+                    "[default: {} for one-cycle, {} for wsd]",
+                    one_cycle::DEFAULT_PCT_START,
+                    wsd::DEFAULT_WARMUP_FRACTION
+                ),
+            ),
+            (
+                "min-lr",
+                format!(
+                    "[default: {} for cosine, sgdr, polynomial and wsd",
+                    polynomial::DEFAULT_END_LR
+                ),
+            ),
+            (
+                "start-factor",
+                format!(
+                    "[default: 1/{}, PyTorch's]",
+                    1.0 / linear::DEFAULT_START_FACTOR
+                ),
+            ),
+            (
+                "end-factor",
+                format!("[default: {}]", linear::DEFAULT_END_FACTOR),
+            ),
+            ("power", format!("[default: {}]", polynomial::DEFAULT_POWER)),
+            (
+                "decay-rate",
+                format!("[default: {}]", inverse_time::DEFAULT_DECAY_RATE),
+            ),
+            (
+                "decay-fraction",
+                format!("[default: {}]", wsd::DEFAULT_DECAY_FRACTION),
+            ),
+            (
+                "decay-shape",
+                format!("[default: {}]", wsd::DEFAULT_SHAPE.name()),
             ),
             (
                 "div-factor",

@@ -9,7 +9,7 @@ use crate::data::Task;
 use crate::lr_finder::SweepMode;
 use crate::nn::{Activation, InitScheme};
 use crate::optim::OptimizerKind;
-use crate::schedule::{Anneal, ScheduleKind, StepVariant};
+use crate::schedule::{Anneal, DecayShape, ScheduleKind, StepVariant};
 
 /// `impl ValueEnum` from a list of `Variant => "name" ["help"]`.
 macro_rules! value_enum {
@@ -67,6 +67,12 @@ value_enum!(Anneal {
     Linear => "linear": "A straight line (PyTorch anneal_strategy='linear').",
 });
 
+value_enum!(DecayShape {
+    Linear => "linear": "1 − u: a straight line to --min-lr.",
+    Cosine => "cosine": "(1 + cos(π·u))/2: half a cosine.",
+    OneMinusSqrt => "1-sqrt": "1 − √u: fast at first, then slow (Hägele et al. 2024).",
+});
+
 value_enum!(ScheduleKind {
     Constant => "constant": "Fixed LR.",
     Step => "step": "Multiply by --gamma every --step-every epochs (PyTorch StepLR).",
@@ -79,6 +85,11 @@ value_enum!(ScheduleKind {
     ExpRange => "exp-range": "Triangle whose amplitude shrinks by --gamma every step.",
     OneCycle => "one-cycle": "Smith's 1cycle (PyTorch OneCycleLR).",
     Snapshot => "snapshot": "Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).",
+    Linear => "linear": "Straight line from --start-factor·lr to --end-factor·lr over --decay-steps (PyTorch LinearLR).",
+    Polynomial => "polynomial": "Polynomial decay to --min-lr over --decay-steps (PyTorch PolynomialLR, Keras PolynomialDecay).",
+    InverseTime => "inverse-time": "lr/(1 + --decay-rate·t/--decay-steps) (Keras InverseTimeDecay).",
+    Wsd => "wsd": "Warm-up, stable at --lr, decay to --min-lr over the last --decay-fraction.",
+    Sequential => "sequential": "The schedules of --sequence one after another (PyTorch SequentialLR).",
 });
 
 /// `--gemm` (`lrtool bench`): the backend enum lives in `linalg`, which does not name clap.
@@ -114,6 +125,7 @@ mod tests {
         same_names::<SweepMode>();
         same_names::<StepVariant>();
         same_names::<Anneal>();
+        same_names::<DecayShape>();
         same_names::<ScheduleKind>();
         for k in ScheduleKind::ALL {
             assert_eq!(k.to_possible_value().unwrap().get_name(), k.name());

@@ -146,9 +146,15 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
     };
     let baseline_schedule = if spec.baseline {
         let kind = spec.baseline_schedule.unwrap_or(ScheduleKind::Cosine);
-        if kind == ScheduleKind::Multistep {
+        if kind == ScheduleKind::Multistep || kind == ScheduleKind::Sequential {
             input_bail!(
-                "--baseline-schedule multistep: needs --milestones, which the baseline does not take; choose cosine, step, exponential, one-cycle, …"
+                "--baseline-schedule {}: needs {}, which the baseline does not take; choose cosine, step, exponential, one-cycle, …",
+                kind.name(),
+                if kind == ScheduleKind::Multistep {
+                    "--milestones"
+                } else {
+                    "--sequence"
+                }
             );
         }
         let built = ScheduleSpec::defaults(kind)

@@ -29,10 +29,20 @@ pub enum ScheduleKind {
     OneCycle,
     /// Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).
     Snapshot,
+    /// Straight line from --start-factor·lr to --end-factor·lr (PyTorch LinearLR).
+    Linear,
+    /// Polynomial decay to --min-lr (PyTorch PolynomialLR, Keras PolynomialDecay).
+    Polynomial,
+    /// lr/(1 + rate·t/T) (Keras InverseTimeDecay).
+    InverseTime,
+    /// Warm-up, stable, decay.
+    Wsd,
+    /// Schedules one after another at milestones (PyTorch SequentialLR).
+    Sequential,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 11] = [
+    pub const ALL: [ScheduleKind; 16] = [
         ScheduleKind::Constant,
         ScheduleKind::Step,
         ScheduleKind::Multistep,
@@ -44,6 +54,11 @@ impl ScheduleKind {
         ScheduleKind::ExpRange,
         ScheduleKind::OneCycle,
         ScheduleKind::Snapshot,
+        ScheduleKind::Linear,
+        ScheduleKind::Polynomial,
+        ScheduleKind::InverseTime,
+        ScheduleKind::Wsd,
+        ScheduleKind::Sequential,
     ];
 
     /// The name given to `--schedule`.
@@ -60,6 +75,11 @@ impl ScheduleKind {
             ScheduleKind::ExpRange => "exp-range",
             ScheduleKind::OneCycle => "one-cycle",
             ScheduleKind::Snapshot => "snapshot",
+            ScheduleKind::Linear => "linear",
+            ScheduleKind::Polynomial => "polynomial",
+            ScheduleKind::InverseTime => "inverse-time",
+            ScheduleKind::Wsd => "wsd",
+            ScheduleKind::Sequential => "sequential",
         }
     }
 

@@ -19,28 +19,38 @@ pub mod constant;
 pub mod cosine;
 pub mod cyclic;
 pub mod exponential;
+pub mod inverse_time;
 pub mod kind;
+pub mod linear;
 pub mod one_cycle;
+pub mod polynomial;
 pub mod range_test;
+pub mod sequence;
 pub mod sgdr;
 pub mod snapshot;
 pub mod spec;
 pub mod step;
 pub mod warmup;
+pub mod wsd;
 
 use serde::Serialize;
 
 pub use cosine::Cosine;
 pub use cyclic::{Cyclic, CyclicMode};
 pub use exponential::Exponential;
+pub use inverse_time::InverseTime;
 pub use kind::ScheduleKind;
+pub use linear::Linear;
 pub use one_cycle::{Anneal, OneCycle};
+pub use polynomial::Polynomial;
 pub use range_test::RangeTest;
+pub use sequence::Sequence;
 pub use sgdr::Sgdr;
 pub use snapshot::SnapshotCosine;
 pub use spec::ScheduleSpec;
 pub use step::{MultiStep, StepDecay, StepVariant};
 pub use warmup::Warmup;
+pub use wsd::{DecayShape, Wsd};
 
 /// A learning-rate schedule: plain data, every length already in optimizer steps (SGDR also keeps
 /// its steps per epoch). Serialized into `summary.json` as `{"name": <--schedule name>, …fields}`.
@@ -73,6 +83,16 @@ pub enum Schedule {
     /// The snapshot-ensemble cosine: M restarts of `⌈T/M⌉` steps (Huang et al. 2017, eq. 2).
     #[serde(rename = "snapshot")]
     SnapshotCosine(SnapshotCosine),
+    /// A straight line between two multiples of the LR, then held (PyTorch `LinearLR`).
+    Linear(Linear),
+    /// Polynomial decay (PyTorch `PolynomialLR`, Keras `PolynomialDecay`).
+    Polynomial(Polynomial),
+    /// `lr/(1 + rate·t/T)` (Keras `InverseTimeDecay`).
+    InverseTime(InverseTime),
+    /// Warm-up, stable, decay.
+    Wsd(Wsd),
+    /// Schedules one after another at milestones (PyTorch `SequentialLR`).
+    Sequential(Sequence),
 }
 
 /// Learning rate: finite and positive.
@@ -106,6 +126,11 @@ impl Schedule {
             Schedule::OneCycle(s) => s.lr(step),
             Schedule::Warmup(w) => w.lr(step),
             Schedule::SnapshotCosine(s) => s.lr(step),
+            Schedule::Linear(s) => s.lr(step),
+            Schedule::Polynomial(s) => s.lr(step),
+            Schedule::InverseTime(s) => s.lr(step),
+            Schedule::Wsd(s) => s.lr(step),
+            Schedule::Sequential(s) => s.lr(step),
         }
     }
 
@@ -119,7 +144,12 @@ impl Schedule {
             | Schedule::Exponential(_)
             | Schedule::Cosine(_)
             | Schedule::Sgdr(_)
-            | Schedule::SnapshotCosine(_) => None,
+            | Schedule::SnapshotCosine(_)
+            | Schedule::Linear(_)
+            | Schedule::Polynomial(_)
+            | Schedule::InverseTime(_)
+            | Schedule::Wsd(_)
+            | Schedule::Sequential(_) => None,
             Schedule::Triangular(c) => c.momentum(CyclicMode::Triangular, step),
             Schedule::Triangular2(c) => c.momentum(CyclicMode::Triangular2, step),
             Schedule::ExpRange(c) => c.momentum(CyclicMode::ExpRange, step),
@@ -151,7 +181,12 @@ impl Schedule {
             | Schedule::MultiStep(_)
             | Schedule::Exponential(_)
             | Schedule::Cosine(_)
-            | Schedule::OneCycle(_) => false,
+            | Schedule::OneCycle(_)
+            | Schedule::Linear(_)
+            | Schedule::Polynomial(_)
+            | Schedule::InverseTime(_)
+            | Schedule::Wsd(_) => false,
+            Schedule::Sequential(s) => s.is_cycle_end(step),
             Schedule::Sgdr(s) => s.is_cycle_end(step),
             Schedule::Triangular(c) | Schedule::Triangular2(c) | Schedule::ExpRange(c) => {
                 c.is_cycle_end(step)
@@ -176,6 +211,11 @@ impl Schedule {
             Schedule::OneCycle(_) => "one-cycle",
             Schedule::Warmup(w) => w.main.name(),
             Schedule::SnapshotCosine(_) => "snapshot",
+            Schedule::Linear(_) => "linear",
+            Schedule::Polynomial(_) => "polynomial",
+            Schedule::InverseTime(_) => "inverse-time",
+            Schedule::Wsd(_) => "wsd",
+            Schedule::Sequential(_) => "sequential",
         }
     }
 
@@ -194,6 +234,11 @@ impl Schedule {
             }
             Schedule::OneCycle(s) => s.lr_bounds(),
             Schedule::SnapshotCosine(s) => (0.0, s.lr),
+            Schedule::Linear(s) => s.lr_bounds(),
+            Schedule::Polynomial(s) => (s.end_lr, s.lr),
+            Schedule::InverseTime(s) => (0.0, s.lr),
+            Schedule::Wsd(s) => s.lr_bounds(),
+            Schedule::Sequential(s) => s.lr_bounds(),
             Schedule::Warmup(w) => {
                 let (lo, hi) = w.main.lr_bounds();
                 let first = w.main.lr(0);
@@ -230,14 +275,22 @@ impl Schedule {
                 num(s.gamma),
                 s.every
             ),
-            Schedule::Cosine(s) => {
-                format!(
+            Schedule::Cosine(s) => match s.t_max {
+                None => format!(
                     "cosine: lr {} → {} over {} steps",
                     num(s.lr),
                     num(s.min_lr),
                     s.total
-                )
-            }
+                ),
+                Some(t_max) => format!(
+                    "cosine: lr {} → {} in {} steps and back in as many (T_max {}), period {} steps",
+                    num(s.lr),
+                    num(s.min_lr),
+                    t_max,
+                    t_max,
+                    u128::from(t_max) * 2
+                ),
+            },
             Schedule::Sgdr(s) => {
                 let mut text = format!(
                     "sgdr: lr {} → {}, first cycle {} epochs × {} steps, t-mult {}",
@@ -287,6 +340,46 @@ impl Schedule {
                 num(w.start_factor),
                 w.main.describe()
             ),
+            Schedule::Linear(s) => format!(
+                "linear: lr {} × {} → × {} over {} steps",
+                num(s.lr),
+                num(s.start_factor),
+                num(s.end_factor),
+                s.total_iters
+            ),
+            Schedule::Polynomial(s) => format!(
+                "polynomial: lr {} → {} over {} steps, power {}{}",
+                num(s.lr),
+                num(s.end_lr),
+                s.decay_steps,
+                num(s.power),
+                if s.cycle { ", cycled (Keras)" } else { "" }
+            ),
+            Schedule::InverseTime(s) => format!(
+                "inverse-time: lr {} / (1 + {}·{}), T = {} steps",
+                num(s.lr),
+                num(s.decay_rate),
+                if s.staircase { "⌊t/T⌋" } else { "t/T" },
+                s.decay_steps
+            ),
+            Schedule::Wsd(s) => format!(
+                "wsd: warm-up {} steps to lr {}, stable {} steps, {} decay to {} over {} steps",
+                s.warmup,
+                num(s.lr),
+                s.stable,
+                s.shape.name(),
+                num(s.min_lr),
+                s.decay
+            ),
+            Schedule::Sequential(s) => {
+                let parts: Vec<String> = s
+                    .starts
+                    .iter()
+                    .zip(&s.children)
+                    .map(|(start, c)| format!("from step {start}: {}", c.describe()))
+                    .collect();
+                format!("sequential: {}", parts.join("; "))
+            }
             Schedule::SnapshotCosine(s) => {
                 let mut text = format!(
                     "snapshot: lr {} → ~0 in each of {} cycles of {} steps",
@@ -528,6 +621,64 @@ mod tests {
                 // a warm-up may leave as few as 2 steps, where only 1 or 2 cycles fit
                 a.cycles = Some(rng.random_range(1..=2));
             }
+            ScheduleKind::Linear => {
+                if maybe(rng) {
+                    a.start_factor = Some(rng.random_range(0.001..=1.0));
+                }
+                if maybe(rng) {
+                    a.end_factor = Some(rng.random_range(0.0..=1.0));
+                }
+                random_decay_steps(rng, &mut a);
+            }
+            ScheduleKind::Polynomial => {
+                if maybe(rng) {
+                    a.min_lr = Some(lr * rng.random_range(0.0..1.0));
+                }
+                if maybe(rng) {
+                    a.power = Some(log_uniform(rng, 0.1, 10.0));
+                }
+                a.cycle = rng.random_bool(0.5);
+                random_decay_steps(rng, &mut a);
+            }
+            ScheduleKind::InverseTime => {
+                if maybe(rng) {
+                    a.decay_rate = Some(log_uniform(rng, 1e-3, 100.0));
+                }
+                a.staircase = rng.random_bool(0.5);
+                random_decay_steps(rng, &mut a);
+            }
+            ScheduleKind::Wsd => {
+                if maybe(rng) {
+                    a.min_lr = Some(lr * rng.random_range(0.0..1.0));
+                }
+                if maybe(rng) {
+                    a.pct_start = Some(rng.random_range(0.0..0.5));
+                }
+                if maybe(rng) {
+                    a.decay_fraction = Some(rng.random_range(0.0..=0.5));
+                }
+                if maybe(rng) {
+                    a.decay_shape = Some(DecayShape::ALL[rng.random_range(0..3)]);
+                }
+            }
+            ScheduleKind::Sequential => {
+                // a warm-up may leave as few as 2 steps: the second child starts at step 1
+                let children = [
+                    "linear:start-factor=0.1:decay-steps=3",
+                    "cosine:t-max=7:min-lr=0",
+                    "polynomial:power=2:cycle:decay-steps=5",
+                    "one-cycle",
+                    "step:gamma=0.5:step-every=1",
+                    "wsd:decay-shape=cosine",
+                    "inverse-time:staircase",
+                    "triangular:step-size=3",
+                ];
+                let mut pick = || children[rng.random_range(0..children.len())];
+                a.sequence = Some(format!("{} @1 {}", pick(), pick()));
+            }
+        }
+        if kind == ScheduleKind::Cosine && rng.random_bool(0.3) {
+            a.t_max = Some(rng.random_range(1..200));
         }
         if rng.random_bool(0.3) {
             a.warmup_steps = Some(rng.random_range(1..20));
@@ -536,6 +687,14 @@ mod tests {
             }
         }
         a
+    }
+
+    fn random_decay_steps(rng: &mut ChaCha8Rng, a: &mut ScheduleSpec) {
+        match rng.random_range(0..3) {
+            0 => a.decay_steps = Some(rng.random_range(1..3000)),
+            1 => a.decay_epochs = Some(rng.random_range(1..10)),
+            _ => {}
+        }
     }
 
     fn random_momentum(rng: &mut ChaCha8Rng, a: &mut ScheduleSpec) {

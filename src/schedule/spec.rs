@@ -6,7 +6,7 @@
 //! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
 //! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
 
-use super::{Anneal, MomentumRange, Schedule, ScheduleKind, StepVariant, Warmup};
+use super::{Anneal, DecayShape, MomentumRange, Schedule, ScheduleKind, StepVariant, Warmup};
 use crate::{input_bail, input_err};
 
 /// A schedule as the user asked for it: the family and every schedule setting given (`None`:
@@ -30,9 +30,12 @@ pub struct ScheduleSpec {
     /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
-    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    /// cosine, sgdr, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR, at most
+    /// --lr [default: 0 for cosine, sgdr, polynomial and wsd; --lr/4 for the cyclical ones].
     pub min_lr: Option<f64>,
+    /// cosine: the half-period in steps (PyTorch's T_max) when shorter than the run; the LR rises
+    /// again after it [default: the run, held at --min-lr after].
+    pub t_max: Option<u64>,
     /// sgdr: length of the first cycle in epochs [default: 10].
     pub t0: Option<u64>,
     /// sgdr: each cycle is this many times longer than the one before, a whole number ≥ 1
@@ -53,7 +56,8 @@ pub struct ScheduleSpec {
     /// (steps, or epochs with --step-size-epochs) [default: as long as the rising half].
     pub step_size_down: Option<u64>,
 
-    /// one-cycle: fraction of the run spent raising the LR, in (0, 1) [default: 0.3].
+    /// one-cycle, wsd: fraction of the run spent raising the LR, in (0, 1) ([0, 1) for wsd)
+    /// [default: 0.3 for one-cycle, 0.05 for wsd].
     pub pct_start: Option<f64>,
     /// one-cycle: start at --lr / div-factor, at least 1 [default: 25].
     pub div_factor: Option<f64>,
@@ -68,6 +72,31 @@ pub struct ScheduleSpec {
     /// snapshot: number of cycles M; each lasts ⌈N/M⌉ steps and ends in a snapshot
     /// (snapshot-ensemble) [default: 5].
     pub cycles: Option<u64>,
+
+    /// linear: the first LR is this times --lr, in (0, 1] [default: 1/3, PyTorch's].
+    pub start_factor: Option<f64>,
+    /// linear: the LR after --decay-steps is this times --lr, in [0, 1] [default: 1].
+    pub end_factor: Option<f64>,
+    /// linear, polynomial, inverse-time: the steps T over which the LR changes [default: the
+    /// run for linear and polynomial, one epoch for inverse-time].
+    pub decay_steps: Option<u64>,
+    /// linear, polynomial, inverse-time: T in epochs, instead of --decay-steps.
+    pub decay_epochs: Option<u64>,
+    /// polynomial: the exponent of the decay, above 0 [default: 1].
+    pub power: Option<f64>,
+    /// polynomial: Keras's cycle=True: after T, decay again over the next multiple of T.
+    pub cycle: bool,
+    /// inverse-time: lr/(1 + rate·t/T), at least 0 [default: 0.5].
+    pub decay_rate: Option<f64>,
+    /// inverse-time: ⌊t/T⌋ in place of t/T (Keras staircase=True).
+    pub staircase: bool,
+    /// wsd: fraction of the run decaying at the end, in [0, 1] [default: 0.2].
+    pub decay_fraction: Option<f64>,
+    /// wsd: shape of the decay [default: 1-sqrt].
+    pub decay_shape: Option<DecayShape>,
+    /// sequential: the schedules and the steps they start at, like
+    /// "linear:start-factor=0.1:decay-steps=5 @5 cosine" (required).
+    pub sequence: Option<String>,
 
     /// Cycle momentum against the LR (SGD's momentum, or Adam's β1, replacing --momentum or
     /// --beta1). ON BY DEFAULT for triangular, triangular2, exp-range and one-cycle, as in PyTorch.
@@ -101,7 +130,10 @@ pub struct FamilyInfo {
 /// once there, as constants), formula and PyTorch equivalent. `t` is the 0-based step, `e =
 /// ⌊t/K⌋` its epoch with `K` steps per epoch, `N` the run's steps.
 pub fn families() -> Vec<FamilyInfo> {
-    use super::{constant, cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+    use super::{
+        constant, cosine, cyclic, exponential, inverse_time, linear, one_cycle, polynomial,
+        sequence, sgdr, snapshot, step, wsd,
+    };
     ScheduleKind::ALL
         .into_iter()
         .map(|kind| match kind {
@@ -116,6 +148,11 @@ pub fn families() -> Vec<FamilyInfo> {
             ScheduleKind::ExpRange => cyclic::info_exp_range(),
             ScheduleKind::OneCycle => one_cycle::info(),
             ScheduleKind::Snapshot => snapshot::info(),
+            ScheduleKind::Linear => linear::info(),
+            ScheduleKind::Polynomial => polynomial::info(),
+            ScheduleKind::InverseTime => inverse_time::info(),
+            ScheduleKind::Wsd => wsd::info(),
+            ScheduleKind::Sequential => sequence::info(),
         })
         .collect()
 }
@@ -138,7 +175,9 @@ pub fn list_text() -> String {
     text.push_str(
         "Any schedule: --warmup-steps W | --warmup-epochs E, --warmup-start-factor f [1/3]: \
          lr(t) = L0·(f + (1 − f)·t/W) for t < W (L0 = the schedule's first LR), then the schedule \
-         from its own step 0 over the remaining N − W steps (PyTorch SequentialLR(LinearLR, …)).\n\
+         from its own step 0 over the remaining N − W steps (PyTorch SequentialLR(LinearLR, …)); \
+         the same as --schedule sequential --sequence \"linear:start-factor=f:decay-steps=W @W NAME\" \
+         for every schedule that starts at --lr.\n\
          Momentum cycling (SGD momentum or Adam β1, against the LR) is on by default for \
          triangular, triangular2, exp-range and one-cycle, as in PyTorch; --no-cycle-momentum \
          turns it off.\n",
@@ -166,6 +205,11 @@ const CYCLES_MOMENTUM: &[ScheduleKind] = &[
 ];
 const ONE_CYCLE: &[ScheduleKind] = &[ScheduleKind::OneCycle];
 const SGDR: &[ScheduleKind] = &[ScheduleKind::Sgdr];
+const DECAY_STEPS: &[ScheduleKind] = &[
+    ScheduleKind::Linear,
+    ScheduleKind::Polynomial,
+    ScheduleKind::InverseTime,
+];
 
 impl ScheduleSpec {
     /// The flags as if only `--schedule kind` was given.
@@ -190,6 +234,18 @@ impl ScheduleSpec {
             anneal: None,
             three_phase: false,
             cycles: None,
+            t_max: None,
+            start_factor: None,
+            end_factor: None,
+            decay_steps: None,
+            decay_epochs: None,
+            power: None,
+            cycle: false,
+            decay_rate: None,
+            staircase: false,
+            decay_fraction: None,
+            decay_shape: None,
+            sequence: None,
             cycle_momentum: false,
             no_cycle_momentum: false,
             base_momentum: None,
@@ -200,7 +256,7 @@ impl ScheduleSpec {
         }
     }
 
-    fn flag_uses(&self) -> [FlagUse; 22] {
+    fn flag_uses(&self) -> [FlagUse; 34] {
         use ScheduleKind as K;
         let u = |flag, given, families| FlagUse {
             flag,
@@ -225,8 +281,11 @@ impl ScheduleSpec {
                     K::Triangular,
                     K::Triangular2,
                     K::ExpRange,
+                    K::Polynomial,
+                    K::Wsd,
                 ],
             ),
+            u("--t-max", self.t_max.is_some(), &[K::Cosine]),
             u("--t0", self.t0.is_some(), SGDR),
             u("--t-mult", self.t_mult.is_some(), SGDR),
             u("--peak-decay", self.peak_decay.is_some(), SGDR),
@@ -238,7 +297,11 @@ impl ScheduleSpec {
                 CYCLICAL,
             ),
             u("--step-size-down", self.step_size_down.is_some(), CYCLICAL),
-            u("--pct-start", self.pct_start.is_some(), ONE_CYCLE),
+            u(
+                "--pct-start",
+                self.pct_start.is_some(),
+                &[K::OneCycle, K::Wsd],
+            ),
             u("--div-factor", self.div_factor.is_some(), ONE_CYCLE),
             u(
                 "--final-div-factor",
@@ -248,6 +311,17 @@ impl ScheduleSpec {
             u("--anneal", self.anneal.is_some(), ONE_CYCLE),
             u("--three-phase", self.three_phase, ONE_CYCLE),
             u("--cycles", self.cycles.is_some(), &[K::Snapshot]),
+            u("--start-factor", self.start_factor.is_some(), &[K::Linear]),
+            u("--end-factor", self.end_factor.is_some(), &[K::Linear]),
+            u("--decay-steps", self.decay_steps.is_some(), DECAY_STEPS),
+            u("--decay-epochs", self.decay_epochs.is_some(), DECAY_STEPS),
+            u("--power", self.power.is_some(), &[K::Polynomial]),
+            u("--cycle", self.cycle, &[K::Polynomial]),
+            u("--decay-rate", self.decay_rate.is_some(), &[K::InverseTime]),
+            u("--staircase", self.staircase, &[K::InverseTime]),
+            u("--decay-fraction", self.decay_fraction.is_some(), &[K::Wsd]),
+            u("--decay-shape", self.decay_shape.is_some(), &[K::Wsd]),
+            u("--sequence", self.sequence.is_some(), &[K::Sequential]),
             u("--cycle-momentum", self.cycle_momentum, CYCLES_MOMENTUM),
             u(
                 "--no-cycle-momentum",
@@ -289,6 +363,9 @@ impl ScheduleSpec {
         }
         if self.warmup_steps.is_some() && self.warmup_epochs.is_some() {
             input_bail!("--warmup-steps and --warmup-epochs: give one of them, not both");
+        }
+        if self.decay_steps.is_some() && self.decay_epochs.is_some() {
+            input_bail!("--decay-steps and --decay-epochs: give one of them, not both");
         }
         if self.step_size.is_some() && self.step_size_epochs.is_some() {
             input_bail!("--step-size and --step-size-epochs: give one of them, not both");
@@ -351,7 +428,23 @@ impl ScheduleSpec {
             K::Triangular | K::Triangular2 | K::ExpRange => super::cyclic::build(self, lr, spe)?,
             K::Snapshot => super::snapshot::build(self, lr, total)?,
             K::OneCycle => super::one_cycle::build(self, lr, total)?,
+            K::Linear => super::linear::build(self, lr, spe, total)?,
+            K::Polynomial => super::polynomial::build(self, lr, spe, total)?,
+            K::InverseTime => super::inverse_time::build(self, lr, spe)?,
+            K::Wsd => super::wsd::build(self, lr, total)?,
+            K::Sequential => super::sequence::build(self, lr, spe, total)?,
         })
+    }
+
+    /// `--decay-steps` (at least 1), or `--decay-epochs` in steps, or the family's `default`.
+    pub(super) fn decay_steps_or(&self, spe: u64, default: u64) -> anyhow::Result<u64> {
+        match (self.decay_steps, self.decay_epochs) {
+            (Some(0), _) => input_bail!("--decay-steps 0: must be at least 1 step"),
+            (Some(d), _) => Ok(d),
+            (None, Some(0)) => input_bail!("--decay-epochs 0: must be at least 1 epoch"),
+            (None, Some(e)) => epochs_to_steps("--decay-epochs", e, spe),
+            (None, None) => Ok(default.max(1)),
+        }
     }
 
     /// `--gamma`, checked to be in (0, 1], or the family's `default`.
@@ -627,6 +720,79 @@ mod tests {
                 with(K::Sgdr, |a| a.t0 = Some(u64::MAX)),
                 "--t0 18446744073709551615: too many steps",
             ),
+            (with(K::Cosine, |a| a.t_max = Some(0)), "--t-max 0"),
+            (
+                with(K::Step, |a| a.t_max = Some(5)),
+                "--t-max is not used by --schedule step",
+            ),
+            (
+                with(K::Linear, |a| a.start_factor = Some(0.0)),
+                "--start-factor 0: must be above 0",
+            ),
+            (
+                with(K::Linear, |a| a.end_factor = Some(1.5)),
+                "--end-factor 1.5",
+            ),
+            (
+                with(K::Linear, |a| a.decay_steps = Some(0)),
+                "--decay-steps 0",
+            ),
+            (
+                with(K::Polynomial, |a| a.decay_epochs = Some(0)),
+                "--decay-epochs 0",
+            ),
+            (
+                with(K::Polynomial, |a| {
+                    a.decay_steps = Some(3);
+                    a.decay_epochs = Some(1)
+                }),
+                "--decay-steps and --decay-epochs",
+            ),
+            (with(K::Polynomial, |a| a.power = Some(0.0)), "--power 0"),
+            (
+                with(K::Polynomial, |a| a.power = Some(f64::NAN)),
+                "--power NaN",
+            ),
+            (
+                with(K::Polynomial, |a| a.min_lr = Some(0.2)),
+                "--min-lr 0.2: must not be above --lr",
+            ),
+            (
+                with(K::Cosine, |a| a.cycle = true),
+                "--cycle is not used by --schedule cosine",
+            ),
+            (
+                with(K::InverseTime, |a| a.decay_rate = Some(-1.0)),
+                "--decay-rate -1",
+            ),
+            (
+                with(K::Polynomial, |a| a.staircase = true),
+                "--staircase is not used by --schedule polynomial",
+            ),
+            (
+                with(K::Wsd, |a| a.pct_start = Some(1.0)),
+                "--pct-start 1: must be at least 0 and below 1",
+            ),
+            (
+                with(K::Wsd, |a| a.decay_fraction = Some(-0.1)),
+                "--decay-fraction -0.1",
+            ),
+            (
+                with(K::Wsd, |a| a.pct_start = Some(0.9)),
+                "--pct-start 0.9: the warm-up (0.9) and the decay (0.2) fractions",
+            ),
+            (
+                with(K::Cosine, |a| a.decay_shape = Some(DecayShape::Linear)),
+                "--decay-shape is not used by --schedule cosine",
+            ),
+            (
+                with(K::Cosine, |a| a.sequence = Some("cosine".into())),
+                "--sequence is not used by --schedule cosine",
+            ),
+            (
+                with(K::Sequential, |_| {}),
+                "--sequence: --schedule sequential needs it",
+            ),
         ];
         for (args, want) in cases {
             let text = err(&args, 0.1, 10, 100);
@@ -639,7 +805,8 @@ mod tests {
     #[test]
     fn every_family_builds_with_its_defaults() {
         for kind in ScheduleKind::ALL {
-            if kind == ScheduleKind::Multistep {
+            // multistep needs --milestones, sequential --sequence
+            if kind == ScheduleKind::Multistep || kind == ScheduleKind::Sequential {
                 continue;
             }
             let s = ScheduleSpec::defaults(kind).build(0.01, 5, 500).unwrap();

@@ -259,6 +259,9 @@ pub(super) fn json_setting(
         Value::Bool(_) | Value::Object(_) => return Err(wrong("a number or a string")),
         Value::Number(n) => Setting::Value(n.to_string()),
         Value::String(s) => Setting::Value(s.clone()),
+        Value::Array(items) if key == "sequence" => {
+            Setting::Value(crate::config::sequence_text(items, label)?)
+        }
         Value::Array(items) if LIST_KEYS.contains(&key) => {
             let mut parts = Vec::new();
             for item in items {
