@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant};
+use super::MonitorArgs;
+
+use crate::schedule::{Anneal, ScheduleKind, ScheduleSpec, StepVariant, ThresholdMode};
 
 /// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
 #[derive(Debug, Clone, Args)]
@@ -32,8 +34,8 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "E1,E2,…")]
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
-    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    /// cosine, sgdr, plateau, triangular, triangular2, exp-range: the lowest LR, at most --lr
+    /// [default: 0 for cosine, sgdr and plateau; --lr/4 for the cyclical ones, Smith's max/4 rule].
     #[arg(long, value_name = "LR")]
     pub min_lr: Option<f64>,
     /// sgdr: length of the first cycle in epochs [default: 10].
@@ -99,6 +101,26 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "M")]
     pub max_momentum: Option<f64>,
 
+    /// plateau: multiply the LR by this when --monitor stops improving, in (0, 1) [default: 0.1].
+    #[arg(long, value_name = "FACTOR")]
+    pub factor: Option<f64>,
+    /// plateau: bad epochs tolerated; the LR is cut on the next one [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub patience: Option<u64>,
+    /// plateau: how much better than the best a value must be to count [default: 1e-4].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// plateau: rel = beyond best·(1 ∓ threshold), abs = beyond best ∓ threshold [default: rel].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub threshold_mode: Option<ThresholdMode>,
+    /// plateau: epochs after a cut during which bad epochs are not counted [default: 0].
+    #[arg(long, value_name = "EPOCHS")]
+    pub cooldown: Option<u64>,
+    /// plateau: a cut that changes the LR by no more than this is skipped (PyTorch's eps)
+    /// [default: 1e-8].
+    #[arg(long, value_name = "X")]
+    pub plateau_eps: Option<f64>,
+
     /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
     /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
     #[arg(long, value_name = "STEPS")]
@@ -135,6 +157,12 @@ impl ScheduleArgs {
             anneal: self.anneal,
             three_phase: self.three_phase,
             cycles: self.cycles,
+            factor: self.factor,
+            patience: self.patience,
+            threshold: self.threshold,
+            threshold_mode: self.threshold_mode,
+            cooldown: self.cooldown,
+            plateau_eps: self.plateau_eps,
             base_momentum: self.base_momentum,
             max_momentum: self.max_momentum,
             warmup_steps: self.warmup_steps,
@@ -151,8 +179,9 @@ pub struct ScheduleCmdArgs {
     /// List every schedule family with its flags, defaults and formula, then exit.
     #[arg(long)]
     pub list: bool,
-    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch).
-    #[arg(long, value_name = "N", required_unless_present = "list")]
+    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch)
+    /// [default with --metrics: one epoch per metric row].
+    #[arg(long, value_name = "N", required_unless_present_any = ["list", "metrics"])]
     pub steps: Option<u64>,
     /// Steps per epoch, to convert the epoch-based flags the way `train` does
     /// (`train` uses ceil(training rows / batch size)).
@@ -170,6 +199,15 @@ pub struct ScheduleCmdArgs {
     /// epoch ticks and cycle ends marked.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Replay a feedback policy (--schedule plateau) from a recorded metric: a CSV file with a
+    /// header row, one row per epoch, such as a run's epochs.csv; row k is what epoch k reported.
+    #[arg(long, value_name = "FILE.csv")]
+    pub metrics: Option<PathBuf>,
+    /// The column of --metrics to replay [default: the --monitor name, val_loss].
+    #[arg(long, value_name = "NAME", requires = "metrics")]
+    pub column: Option<String>,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
 }

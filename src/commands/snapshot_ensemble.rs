@@ -101,6 +101,7 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         run: run_cfg,
         schedule: schedule_spec,
         output: out_cfg,
+        ..
     } = spec.run.clone();
     if spec.baseline_schedule.is_some() && !spec.baseline {
         input_bail!("--baseline-schedule needs --baseline");

@@ -29,10 +29,12 @@ pub enum ScheduleKind {
     OneCycle,
     /// Snapshot-ensemble cosine: --cycles restarts from --lr, each ⌈N/M⌉ steps (Huang et al.).
     Snapshot,
+    /// Feedback: multiply by --factor when --monitor stops improving (PyTorch ReduceLROnPlateau).
+    Plateau,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 11] = [
+    pub const ALL: [ScheduleKind; 12] = [
         ScheduleKind::Constant,
         ScheduleKind::Step,
         ScheduleKind::Multistep,
@@ -44,6 +46,7 @@ impl ScheduleKind {
         ScheduleKind::ExpRange,
         ScheduleKind::OneCycle,
         ScheduleKind::Snapshot,
+        ScheduleKind::Plateau,
     ];
 
     /// The name given to `--schedule`.
@@ -60,6 +63,7 @@ impl ScheduleKind {
             ScheduleKind::ExpRange => "exp-range",
             ScheduleKind::OneCycle => "one-cycle",
             ScheduleKind::Snapshot => "snapshot",
+            ScheduleKind::Plateau => "plateau",
         }
     }
 
@@ -74,6 +78,12 @@ impl ScheduleKind {
             self,
             ScheduleKind::Triangular | ScheduleKind::Triangular2 | ScheduleKind::ExpRange
         )
+    }
+
+    /// True for the feedback policies: their LR follows a monitored quantity that the training
+    /// loop reports after each epoch, not the step alone (plateau).
+    pub fn is_feedback(self) -> bool {
+        self == ScheduleKind::Plateau
     }
 
     /// True for the families that cycle momentum (on by default, `--no-cycle-momentum` turns it off).

@@ -6,7 +6,7 @@
 //! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
 //! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
 
-use super::{Anneal, MomentumRange, Schedule, ScheduleKind, StepVariant, Warmup};
+use super::{Anneal, MomentumRange, Schedule, ScheduleKind, StepVariant, ThresholdMode, Warmup};
 use crate::{input_bail, input_err};
 
 /// A schedule as the user asked for it: the family and every schedule setting given (`None`:
@@ -30,8 +30,8 @@ pub struct ScheduleSpec {
     /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range: the lowest LR, at most --lr
-    /// [default: 0 for cosine and sgdr; --lr/4 for the cyclical ones, Smith's max/4 rule].
+    /// cosine, sgdr, plateau, triangular, triangular2, exp-range: the lowest LR, at most --lr
+    /// [default: 0 for cosine, sgdr and plateau; --lr/4 for the cyclical ones, Smith's max/4 rule].
     pub min_lr: Option<f64>,
     /// sgdr: length of the first cycle in epochs [default: 10].
     pub t0: Option<u64>,
@@ -79,6 +79,19 @@ pub struct ScheduleSpec {
     /// Momentum where the LR is lowest [default: 0.9 for the cyclical ones, 0.95 for one-cycle].
     pub max_momentum: Option<f64>,
 
+    /// plateau: multiply the LR by this when --monitor stops improving, in (0, 1) [default: 0.1].
+    pub factor: Option<f64>,
+    /// plateau: bad epochs tolerated; the LR is cut on the next one [default: 10].
+    pub patience: Option<u64>,
+    /// plateau: how much better than the best a value must be to count [default: 1e-4].
+    pub threshold: Option<f64>,
+    /// plateau: rel = beyond best·(1 ∓ threshold), abs = beyond best ∓ threshold [default: rel].
+    pub threshold_mode: Option<ThresholdMode>,
+    /// plateau: epochs after a cut during which bad epochs are not counted [default: 0].
+    pub cooldown: Option<u64>,
+    /// plateau: a cut that changes the LR by no more than this is skipped [default: 1e-8].
+    pub plateau_eps: Option<f64>,
+
     /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
     /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
     pub warmup_steps: Option<u64>,
@@ -101,7 +114,7 @@ pub struct FamilyInfo {
 /// once there, as constants), formula and PyTorch equivalent. `t` is the 0-based step, `e =
 /// ⌊t/K⌋` its epoch with `K` steps per epoch, `N` the run's steps.
 pub fn families() -> Vec<FamilyInfo> {
-    use super::{constant, cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+    use super::{constant, cosine, cyclic, exponential, one_cycle, plateau, sgdr, snapshot, step};
     ScheduleKind::ALL
         .into_iter()
         .map(|kind| match kind {
@@ -116,6 +129,7 @@ pub fn families() -> Vec<FamilyInfo> {
             ScheduleKind::ExpRange => cyclic::info_exp_range(),
             ScheduleKind::OneCycle => one_cycle::info(),
             ScheduleKind::Snapshot => snapshot::info(),
+            ScheduleKind::Plateau => plateau::info(),
         })
         .collect()
 }
@@ -166,6 +180,7 @@ const CYCLES_MOMENTUM: &[ScheduleKind] = &[
 ];
 const ONE_CYCLE: &[ScheduleKind] = &[ScheduleKind::OneCycle];
 const SGDR: &[ScheduleKind] = &[ScheduleKind::Sgdr];
+const PLATEAU: &[ScheduleKind] = &[ScheduleKind::Plateau];
 
 impl ScheduleSpec {
     /// The flags as if only `--schedule kind` was given.
@@ -190,6 +205,12 @@ impl ScheduleSpec {
             anneal: None,
             three_phase: false,
             cycles: None,
+            factor: None,
+            patience: None,
+            threshold: None,
+            threshold_mode: None,
+            cooldown: None,
+            plateau_eps: None,
             cycle_momentum: false,
             no_cycle_momentum: false,
             base_momentum: None,
@@ -200,7 +221,7 @@ impl ScheduleSpec {
         }
     }
 
-    fn flag_uses(&self) -> [FlagUse; 22] {
+    fn flag_uses(&self) -> [FlagUse; 28] {
         use ScheduleKind as K;
         let u = |flag, given, families| FlagUse {
             flag,
@@ -225,6 +246,7 @@ impl ScheduleSpec {
                     K::Triangular,
                     K::Triangular2,
                     K::ExpRange,
+                    K::Plateau,
                 ],
             ),
             u("--t0", self.t0.is_some(), SGDR),
@@ -248,6 +270,12 @@ impl ScheduleSpec {
             u("--anneal", self.anneal.is_some(), ONE_CYCLE),
             u("--three-phase", self.three_phase, ONE_CYCLE),
             u("--cycles", self.cycles.is_some(), &[K::Snapshot]),
+            u("--factor", self.factor.is_some(), PLATEAU),
+            u("--patience", self.patience.is_some(), PLATEAU),
+            u("--threshold", self.threshold.is_some(), PLATEAU),
+            u("--threshold-mode", self.threshold_mode.is_some(), PLATEAU),
+            u("--cooldown", self.cooldown.is_some(), PLATEAU),
+            u("--plateau-eps", self.plateau_eps.is_some(), PLATEAU),
             u("--cycle-momentum", self.cycle_momentum, CYCLES_MOMENTUM),
             u(
                 "--no-cycle-momentum",
@@ -268,7 +296,7 @@ impl ScheduleSpec {
     }
 
     /// Every given flag must be one the chosen schedule uses.
-    fn check_flags_used(&self) -> anyhow::Result<()> {
+    pub(super) fn check_flags_used(&self) -> anyhow::Result<()> {
         let kind = self.schedule;
         for f in self.flag_uses() {
             if f.given && !f.families.contains(&kind) {
@@ -351,6 +379,9 @@ impl ScheduleSpec {
             K::Triangular | K::Triangular2 | K::ExpRange => super::cyclic::build(self, lr, spe)?,
             K::Snapshot => super::snapshot::build(self, lr, total)?,
             K::OneCycle => super::one_cycle::build(self, lr, total)?,
+            K::Plateau => input_bail!(
+                "--schedule plateau is a feedback policy (it listens to --monitor after each epoch), not a schedule of the step: `lrtool train`, compare's train arms and `lrtool schedule --metrics FILE.csv` can follow it"
+            ),
         })
     }
 
@@ -639,7 +670,7 @@ mod tests {
     #[test]
     fn every_family_builds_with_its_defaults() {
         for kind in ScheduleKind::ALL {
-            if kind == ScheduleKind::Multistep {
+            if kind == ScheduleKind::Multistep || kind.is_feedback() {
                 continue;
             }
             let s = ScheduleSpec::defaults(kind).build(0.01, 5, 500).unwrap();
