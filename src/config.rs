@@ -21,8 +21,8 @@ use crate::cli::{
 use crate::data::Task;
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
-use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
 use crate::observers::EarlyStopSettings;
+use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
 use crate::schedule::{ScheduleKind, ScheduleSpec};
 use crate::train::Monitor;
 use crate::{input_bail, input_err};
@@ -101,7 +101,9 @@ fn early_stop_from_args(a: &EarlyStopArgs) -> anyhow::Result<Option<EarlyStopSet
         return Ok(None);
     };
     if !(0..=1_000_000).contains(&patience) {
-        input_bail!("--early-stop {patience}: the patience must be a whole number of epochs from 0 to 1000000");
+        input_bail!(
+            "--early-stop {patience}: the patience must be a whole number of epochs from 0 to 1000000"
+        );
     }
     let min_delta = a.min_delta.unwrap_or(0.0);
     if !(min_delta.is_finite() && min_delta >= 0.0) {

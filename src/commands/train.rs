@@ -462,14 +462,16 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         if let End::Stopped { reason } = &outcome.end {
             text.push_str(&format!("stopped: {reason}\n"));
         }
-        if let Some(e) = early.as_ref().filter(|_| best_weights.is_some()) {
-            if let Some((v, epoch)) = e.best {
-                text.push_str(&format!(
-                    "model.safetensors holds the weights of epoch {epoch} (best {} {}, --restore-best)\n",
-                    monitor.quantity.name(),
-                    fmt_num(Some(v))
-                ));
-            }
+        if let Some((v, epoch)) = early
+            .as_ref()
+            .filter(|_| best_weights.is_some())
+            .and_then(|e| e.best)
+        {
+            text.push_str(&format!(
+                "model.safetensors holds the weights of epoch {epoch} (best {} {}, --restore-best)\n",
+                monitor.quantity.name(),
+                fmt_num(Some(v))
+            ));
         }
         text.push_str(&format!(
             "wrote {}: {} ({:.2} s, {:.0} samples/s)\n",

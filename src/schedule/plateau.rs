@@ -383,7 +383,11 @@ mod tests {
     fn same(what: &str, got: &[f64], want: &[f64]) {
         assert_eq!(got.len(), want.len(), "{what}");
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert_eq!(g.to_bits(), w.to_bits(), "{what}: after metric {i}: {g:e} vs {w:e}");
+            assert_eq!(
+                g.to_bits(),
+                w.to_bits(),
+                "{what}: after metric {i}: {g:e} vs {w:e}"
+            );
         }
     }
 
