@@ -223,7 +223,7 @@ mod tests {
     use clap::CommandFactory;
 
     use crate::cli::Cli;
-    use crate::schedule::{cosine, cyclic, exponential, one_cycle, sgdr, snapshot, step};
+    use crate::schedule::{cosine, cyclic, exponential, one_cycle, plateau, sgdr, snapshot, step};
 
     /// The help of `--flag` of `lrtool train`, on one line.
     fn help(flag: &str) -> String {
@@ -282,6 +282,27 @@ mod tests {
                 format!("[default: {:e}]", one_cycle::DEFAULT_FINAL_DIV_FACTOR),
             ),
             ("cycles", format!("[default: {}]", snapshot::DEFAULT_CYCLES)),
+            ("factor", format!("[default: {}]", plateau::DEFAULT_FACTOR)),
+            (
+                "patience",
+                format!("[default: {}]", plateau::DEFAULT_PATIENCE),
+            ),
+            (
+                "threshold",
+                format!("[default: {:e}]", plateau::DEFAULT_THRESHOLD),
+            ),
+            (
+                "cooldown",
+                format!("[default: {}]", plateau::DEFAULT_COOLDOWN),
+            ),
+            (
+                "plateau-eps",
+                format!("[default: {:e}]", plateau::DEFAULT_EPS),
+            ),
+            (
+                "min-lr",
+                format!("{} for cosine, sgdr and plateau", plateau::DEFAULT_MIN_LR),
+            ),
             (
                 "base-momentum",
                 format!(

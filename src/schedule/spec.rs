@@ -155,7 +155,11 @@ pub fn list_text() -> String {
          from its own step 0 over the remaining N − W steps (PyTorch SequentialLR(LinearLR, …)).\n\
          Momentum cycling (SGD momentum or Adam β1, against the LR) is on by default for \
          triangular, triangular2, exp-range and one-cycle, as in PyTorch; --no-cycle-momentum \
-         turns it off.\n",
+         turns it off.\n\
+         Early stopping, with any schedule (lrtool train, compare arms): --early-stop PATIENCE \
+         --monitor [val_loss] --min-delta [0] --restore-best: stop once --monitor has not improved \
+         by more than min-delta for PATIENCE epochs (Keras EarlyStopping); --restore-best writes \
+         the best epoch's weights.\n",
     );
     text
 }
