@@ -16,7 +16,7 @@ const DIGITS: &str = "--dataset digits --lr 3e-3 --epochs 15";
 /// The LR column of `steps.csv` equals the replay of the run's own `epochs.csv` val_loss by
 /// `lrtool schedule --metrics`, cell for cell (the same text, so the same f64).
 #[track_caller]
-fn replay_matches(d: &Path, out: &str, plateau_flags: &str) {
+fn replay_matches(d: &Path, out: &str, plateau_flags: &str, monitor: &str) {
     train(
         d,
         out,
@@ -45,7 +45,7 @@ fn replay_matches(d: &Path, out: &str, plateau_flags: &str) {
     assert!(cuts >= 1, "{plateau_flags}: no cut in {lrs:?}");
     let s = summary(&d.join(out));
     assert_eq!(s["config"]["schedule"]["name"], "plateau");
-    assert_eq!(s["config"]["monitor"]["quantity"], "val_loss");
+    assert_eq!(s["config"]["monitor"]["quantity"], monitor);
     assert!(s["result"]["lr_cuts"].as_array().unwrap().len() >= cuts);
 }
 
@@ -53,12 +53,20 @@ fn replay_matches(d: &Path, out: &str, plateau_flags: &str) {
 fn train_plateau_logs_the_lr_its_own_val_losses_choose() {
     let dir = tempdir();
     let d = dir.path();
-    replay_matches(d, "plain", "--patience 1");
+    replay_matches(d, "plain", "--patience 1", "val_loss");
+    // mode max on the validation accuracy (its default direction), replayed from that column
+    replay_matches(
+        d,
+        "acc",
+        "--patience 1 --monitor val_acc --threshold 0",
+        "val_acc",
+    );
     // warm-up epochs are not heard; cooldown and an absolute threshold
     replay_matches(
         d,
         "warm",
         "--patience 0 --warmup-epochs 2 --cooldown 1 --threshold 0.002 --threshold-mode abs --min-lr 1e-5",
+        "val_loss",
     );
     let lrs = Csv::read(&d.join("warm").join("steps.csv")).f64s("lr");
     assert!(
