@@ -137,6 +137,12 @@ fn early_stopping_stops_where_keras_would_and_restores_the_best_weights() {
     let cell = &full_csv.rows[best - 1][full_csv.col("val_loss")];
     assert_eq!(num(&e["best_value"]), json_f64(cell));
     assert_eq!(s["config"]["early_stopping"]["patience"].as_u64(), Some(3));
+    let html = fs::read_to_string(d.join("es").join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!("stopped after epoch {stop}; best val_loss"))
+            && html.contains(&format!("at epoch {best}; model.safetensors holds")),
+        "report.html tells how the run ended"
+    );
 
     // the written weights are those after the best epoch: the same run stopped there by --epochs
     train(d, "to-best", &format!("{DIGITS} --epochs {best}")).success();
