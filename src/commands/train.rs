@@ -44,6 +44,9 @@ pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
             .map(|&f| match f {
                 "steps.csv" => format!("steps.csv ({} rows)", outcome.steps),
                 "epochs.csv" => format!("epochs.csv ({} rows)", outcome.epochs.len()),
+                "model.safetensors" if spec.early_stop.is_some_and(|e| e.restore_best) => {
+                    "model.safetensors (the best epoch's weights, --restore-best)".into()
+                }
                 "model.safetensors" => "model.safetensors (the weights after the last step)".into(),
                 "summary.json" => "summary.json (\"interrupted\": true)".into(),
                 f => f.to_string(),
