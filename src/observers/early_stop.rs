@@ -2,11 +2,13 @@
 //! the best so far; stop when it has not improved for `patience` epochs in a row, and keep a copy
 //! of the best epoch's weights when they are to be restored.
 //!
-//! Keras 3's rule, per epoch with value `v`: `wait += 1`; improvement when `v + min_delta < best`
-//! (mode min) or `v − min_delta > best` (max), the first value always improving → `best = v`,
-//! `best_epoch = epoch`, `wait = 0`; otherwise stop when `wait ≥ patience` (never after the first
-//! epoch). With `restore_best_weights` the weights of the best epoch are the run's result
-//! whether or not it stopped early (Keras 3 restores them at the end of training).
+//! Keras 3's rule (`keras/src/callbacks/early_stopping.py`), per epoch with value `v`: `wait += 1`;
+//! improvement when `v + min_delta < best` (mode min) or `v − min_delta > best` (max), `best`
+//! starting at ±∞ (so a NaN never improves) → `best = v`, `best_epoch = epoch`, `wait = 0`;
+//! otherwise stop when `wait ≥ patience` (never after the first epoch). With
+//! `restore_best_weights` the first heard epoch's weights are kept until an improvement replaces
+//! them, and the kept weights are the run's result whether or not it stopped early (Keras 3
+//! restores them at the end of training).
 //!
 //! An observer sees the model read-only: copying the weights at a new best changes nothing in
 //! the training maths, and happens once per epoch, never inside a step.
@@ -31,8 +33,9 @@ pub struct EarlyStopping {
     pub monitor: Monitor,
     pub settings: EarlyStopSettings,
     wait: u64,
-    /// Best value so far and its (1-based) epoch.
+    /// Best value so far (±∞ before the first improvement) and its (1-based) epoch.
     pub best: Option<(f64, usize)>,
+    best_value: f64,
     /// The epoch after which the run was stopped.
     pub stopped_epoch: Option<usize>,
     best_weights: Option<Mlp>,
@@ -45,6 +48,10 @@ impl EarlyStopping {
             settings,
             wait: 0,
             best: None,
+            best_value: match monitor.mode {
+                PlateauMode::Min => f64::INFINITY,
+                PlateauMode::Max => f64::NEG_INFINITY,
+            },
             stopped_epoch: None,
             best_weights: None,
         }
@@ -52,9 +59,7 @@ impl EarlyStopping {
 
     /// Keras's `_is_improvement(v, best)` with `min_delta` signed for the mode.
     fn is_improvement(&self, v: f64) -> bool {
-        let Some((best, _)) = self.best else {
-            return true;
-        };
+        let best = self.best_value;
         match self.monitor.mode {
             PlateauMode::Min => v + self.settings.min_delta < best,
             PlateauMode::Max => v - self.settings.min_delta > best,
@@ -85,10 +90,13 @@ impl Observer for EarlyStopping {
             return Ok(Control::Continue);
         };
         if self.settings.restore_best && self.best_weights.is_none() {
+            // Keras: until an epoch improves, the first heard epoch's weights are the best
             self.best_weights = Some(model.clone());
+            self.best = Some((v, report.epoch));
         }
         self.wait += 1;
         if self.is_improvement(v) {
+            self.best_value = v;
             self.best = Some((v, report.epoch));
             if self.settings.restore_best {
                 match &mut self.best_weights {
@@ -172,5 +180,8 @@ mod tests {
             run(&v, PlateauMode::Max, Quantity::ValAcc, 1, 0.0),
             (Some(3), Some(2))
         );
+        // best starts at +inf: a NaN never improves, and counts as an epoch without improvement
+        let v = [f64::NAN, f64::NAN, 0.5];
+        assert_eq!(run(&v, min, q, 1, 0.0), (Some(2), None));
     }
 }
