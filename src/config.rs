@@ -15,13 +15,16 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{
-    Cli, DataArgs, ModelArgs, OptimArgs, OutputArgs, RunArgs, SnapshotEnsembleArgs, TrainArgs,
+    Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
+    SnapshotEnsembleArgs, TrainArgs,
 };
 use crate::data::Task;
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
+use crate::observers::EarlyStopSettings;
 use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
-use crate::schedule::ScheduleSpec;
+use crate::schedule::{ScheduleKind, ScheduleSpec};
+use crate::train::Monitor;
 use crate::{input_bail, input_err};
 
 /// One training run, validated and typed: what `train` runs, what each `compare` arm × seed and
@@ -36,6 +39,10 @@ pub struct RunSpec {
     pub run: RunConfig,
     /// The schedule as asked for; built against the run's length once the data is known.
     pub schedule: ScheduleSpec,
+    /// What `--schedule plateau` and early stopping watch (the default when neither is used).
+    pub monitor: Monitor,
+    /// `--early-stop` and its settings (`None`: train every epoch).
+    pub early_stop: Option<EarlyStopSettings>,
     pub output: OutputConfig,
 }
 
@@ -49,9 +56,64 @@ impl RunSpec {
             optim: OptimConfig::from_args(&a.optim)?,
             run: RunConfig::from_args(&a.run)?,
             schedule: a.schedule.spec(),
+            monitor: monitor_from_args(&a.monitor, a.schedule.schedule, a.early_stop.early_stop)?,
+            early_stop: early_stop_from_args(&a.early_stop)?,
             output: OutputConfig::from_args(&a.output, command),
         })
     }
+}
+
+/// `--monitor` and `--monitor-mode` (mode: the quantity's own when not given). They are refused
+/// unless `--schedule plateau` or `--early-stop` listens.
+pub fn monitor_from_args(
+    a: &MonitorArgs,
+    schedule: ScheduleKind,
+    early_stop: Option<i64>,
+) -> anyhow::Result<Monitor> {
+    if !schedule.is_feedback() && early_stop.is_none() {
+        for (flag, given) in [
+            ("--monitor", a.monitor.is_some()),
+            ("--monitor-mode", a.monitor_mode.is_some()),
+        ] {
+            if given {
+                input_bail!(
+                    "{flag} is used by --schedule plateau and --early-stop; give one of them"
+                );
+            }
+        }
+    }
+    let quantity = a.monitor.unwrap_or(Monitor::default().quantity);
+    Ok(Monitor {
+        quantity,
+        mode: a.monitor_mode.unwrap_or(quantity.default_mode()),
+    })
+}
+
+/// `--early-stop PATIENCE` with `--min-delta` and `--restore-best`.
+fn early_stop_from_args(a: &EarlyStopArgs) -> anyhow::Result<Option<EarlyStopSettings>> {
+    let Some(patience) = a.early_stop else {
+        if a.min_delta.is_some() {
+            input_bail!("--min-delta needs --early-stop PATIENCE");
+        }
+        if a.restore_best {
+            input_bail!("--restore-best needs --early-stop PATIENCE");
+        }
+        return Ok(None);
+    };
+    if !(0..=1_000_000).contains(&patience) {
+        input_bail!(
+            "--early-stop {patience}: the patience must be a whole number of epochs from 0 to 1000000"
+        );
+    }
+    let min_delta = a.min_delta.unwrap_or(0.0);
+    if !(min_delta.is_finite() && min_delta >= 0.0) {
+        input_bail!("--min-delta {min_delta}: must be a finite number of at least 0");
+    }
+    Ok(Some(EarlyStopSettings {
+        patience: patience as u64,
+        min_delta,
+        restore_best: a.restore_best,
+    }))
 }
 
 /// A snapshot-ensemble run: the training run (its schedule defaults to `snapshot`) and what to

@@ -165,3 +165,41 @@ fn a_training_step_allocates_nothing_once_warm() {
         assert_eq!(count, 0, "batch {batch}, {threads} thread(s)");
     }
 }
+
+/// The LR a feedback policy (`--schedule plateau`) gives the loop at every step is read from its
+/// state without allocating; only hearing an epoch (after validation, outside any step) may.
+#[test]
+fn a_plateau_policy_gives_each_steps_lr_without_allocating() {
+    use lrtool::schedule::{LrPlan, PlateauMode, ScheduleKind, ScheduleSpec};
+    use lrtool::train::{EpochReport, PlateauRun, Quantity};
+
+    let mut spec = ScheduleSpec::defaults(ScheduleKind::Plateau);
+    spec.patience = Some(0);
+    spec.warmup_steps = Some(10);
+    let LrPlan::Plateau(policy) = spec.build_plan(0.1, 10, 1000, PlateauMode::Min).unwrap() else {
+        panic!("a plateau policy");
+    };
+    let mut run = PlateauRun::new(policy, Quantity::ValLoss);
+    for epoch in 1..=5usize {
+        let report = EpochReport {
+            epoch,
+            steps: (epoch * 10) as u64,
+            lr: 0.1,
+            train_loss: 1.0,
+            train_metric: 0.5,
+            val_loss: Some(1.0),
+            val_metric: Some(0.5),
+            seconds: 0.0,
+        };
+        run.inform(&report).unwrap();
+        let mut sum = 0.0;
+        let count = allocations(|| {
+            for t in (epoch as u64 * 10)..(epoch as u64 * 10 + 10) {
+                sum += std::hint::black_box(run.lr(t));
+            }
+        });
+        assert_eq!(count, 0, "epoch {epoch}");
+        assert!(sum > 0.0);
+    }
+    assert!(!run.cuts.is_empty(), "the policy did cut");
+}

@@ -179,9 +179,15 @@ fn list_names_every_family_and_each_one_runs() {
 
     for name in listed {
         let extra = match name {
-            "multistep" => " --milestones 5,10",
-            "sequential" => " --sequence linear:start-factor=0.1:decay-steps=5",
-            _ => "",
+            "multistep" => " --milestones 5,10".to_string(),
+            "sequential" => " --sequence linear:start-factor=0.1:decay-steps=5".to_string(),
+            // a feedback policy replays a recorded metric, one value per epoch (step)
+            "plateau" => {
+                let rows: String = (1..=20).map(|k| format!("{k},1\n")).collect();
+                let m = write(d, "metrics.csv", format!("epoch,val_loss\n{rows}"));
+                format!(" --metrics {}", m.display())
+            }
+            _ => String::new(),
         };
         let csv = schedule_csv(
             d,

@@ -52,6 +52,9 @@ impl SnapshotEnsembleArgs {
             optim: self.optim.clone(),
             run: self.run.clone(),
             schedule: self.schedule.clone(),
+            // snapshot-ensemble trains every epoch under a schedule of the step
+            monitor: Default::default(),
+            early_stop: Default::default(),
             output: self.output.clone(),
         }
     }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::schedule::{Anneal, DecayShape, ScheduleKind, ScheduleSpec, StepVariant};
+use super::MonitorArgs;
+
+use crate::schedule::{Anneal, DecayShape, ScheduleKind, ScheduleSpec, StepVariant, ThresholdMode};
 
 /// Learning-rate schedule flags (`lrtool schedule --list` shows every family with its flags).
 #[derive(Debug, Clone, Args)]
@@ -32,9 +34,9 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "E1,E2,…")]
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR, at most
-    /// --lr [default: 0 for cosine, sgdr, polynomial and wsd; --lr/4 for the cyclical ones,
-    /// Smith's max/4 rule].
+    /// cosine, sgdr, plateau, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR,
+    /// at most --lr [default: 0 for cosine, sgdr, plateau, polynomial and wsd; --lr/4 for the
+    /// cyclical ones, Smith's max/4 rule].
     #[arg(long, value_name = "LR")]
     pub min_lr: Option<f64>,
     /// cosine: the half-period in steps (PyTorch's T_max) when shorter than the run; the LR rises
@@ -144,6 +146,26 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "M")]
     pub max_momentum: Option<f64>,
 
+    /// plateau: multiply the LR by this when --monitor stops improving, in (0, 1) [default: 0.1].
+    #[arg(long, value_name = "FACTOR")]
+    pub factor: Option<f64>,
+    /// plateau: bad epochs tolerated; the LR is cut on the next one [default: 10].
+    #[arg(long, value_name = "EPOCHS")]
+    pub patience: Option<u64>,
+    /// plateau: how much better than the best a value must be to count [default: 1e-4].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// plateau: rel = beyond best·(1 ∓ threshold), abs = beyond best ∓ threshold [default: rel].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub threshold_mode: Option<ThresholdMode>,
+    /// plateau: epochs after a cut during which bad epochs are not counted [default: 0].
+    #[arg(long, value_name = "EPOCHS")]
+    pub cooldown: Option<u64>,
+    /// plateau: a cut that changes the LR by no more than this is skipped (PyTorch's eps)
+    /// [default: 1e-8].
+    #[arg(long, value_name = "X")]
+    pub plateau_eps: Option<f64>,
+
     /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
     /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
     #[arg(long, value_name = "STEPS")]
@@ -192,6 +214,12 @@ impl ScheduleArgs {
             decay_fraction: self.decay_fraction,
             decay_shape: self.decay_shape,
             sequence: self.sequence.clone(),
+            factor: self.factor,
+            patience: self.patience,
+            threshold: self.threshold,
+            threshold_mode: self.threshold_mode,
+            cooldown: self.cooldown,
+            plateau_eps: self.plateau_eps,
             base_momentum: self.base_momentum,
             max_momentum: self.max_momentum,
             warmup_steps: self.warmup_steps,
@@ -208,8 +236,9 @@ pub struct ScheduleCmdArgs {
     /// List every schedule family with its flags, defaults and formula, then exit.
     #[arg(long)]
     pub list: bool,
-    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch).
-    #[arg(long, value_name = "N", required_unless_present = "list")]
+    /// Number of steps to print: steps 0 … N−1 (as `train` with N = epochs × steps per epoch)
+    /// [default with --metrics: one epoch per metric row].
+    #[arg(long, value_name = "N", required_unless_present_any = ["list", "metrics"])]
     pub steps: Option<u64>,
     /// Steps per epoch, to convert the epoch-based flags the way `train` does
     /// (`train` uses ceil(training rows / batch size)).
@@ -231,6 +260,15 @@ pub struct ScheduleCmdArgs {
     /// ({"schedule": "sequential", "sequence": [...]}); flags given on the command line win.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
+    /// Replay a feedback policy (--schedule plateau) from a recorded metric: a CSV file with a
+    /// header row, one row per epoch, such as a run's epochs.csv; row k is what epoch k reported.
+    #[arg(long, value_name = "FILE.csv")]
+    pub metrics: Option<PathBuf>,
+    /// The column of --metrics to replay [default: the --monitor name, val_loss].
+    #[arg(long, value_name = "NAME", requires = "metrics")]
+    pub column: Option<String>,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
 }
@@ -247,8 +285,8 @@ mod tests {
 
     use crate::cli::Cli;
     use crate::schedule::{
-        cosine, cyclic, exponential, inverse_time, linear, one_cycle, polynomial, sgdr, snapshot,
-        step, wsd,
+        cosine, cyclic, exponential, inverse_time, linear, one_cycle, plateau, polynomial, sgdr,
+        snapshot, step, wsd,
     };
 
     /// The help of `--flag` of `lrtool train`, on one line.
@@ -343,6 +381,27 @@ mod tests {
                 format!("[default: {:e}]", one_cycle::DEFAULT_FINAL_DIV_FACTOR),
             ),
             ("cycles", format!("[default: {}]", snapshot::DEFAULT_CYCLES)),
+            ("factor", format!("[default: {}]", plateau::DEFAULT_FACTOR)),
+            (
+                "patience",
+                format!("[default: {}]", plateau::DEFAULT_PATIENCE),
+            ),
+            (
+                "threshold",
+                format!("[default: {:e}]", plateau::DEFAULT_THRESHOLD),
+            ),
+            (
+                "cooldown",
+                format!("[default: {}]", plateau::DEFAULT_COOLDOWN),
+            ),
+            (
+                "plateau-eps",
+                format!("[default: {:e}]", plateau::DEFAULT_EPS),
+            ),
+            (
+                "min-lr",
+                format!("{} for cosine, sgdr and plateau", plateau::DEFAULT_MIN_LR),
+            ),
             (
                 "base-momentum",
                 format!(

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{DataArgs, ModelArgs, OptimArgs, OutputArgs, ScheduleArgs};
+use super::{DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, ScheduleArgs};
 
 /// Length and pace of training.
 #[derive(Debug, Clone, Args)]
@@ -65,6 +65,10 @@ pub struct TrainArgs {
     pub run: RunArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+    #[command(flatten)]
+    pub early_stop: EarlyStopArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -9,7 +9,8 @@ use crate::data::Task;
 use crate::lr_finder::SweepMode;
 use crate::nn::{Activation, InitScheme};
 use crate::optim::OptimizerKind;
-use crate::schedule::{Anneal, DecayShape, ScheduleKind, StepVariant};
+use crate::schedule::{Anneal, DecayShape, PlateauMode, ScheduleKind, StepVariant, ThresholdMode};
+use crate::train::Quantity;
 
 /// `impl ValueEnum` from a list of `Variant => "name" ["help"]`.
 macro_rules! value_enum {
@@ -90,6 +91,23 @@ value_enum!(ScheduleKind {
     InverseTime => "inverse-time": "lr/(1 + --decay-rate·t/--decay-steps) (Keras InverseTimeDecay).",
     Wsd => "wsd": "Warm-up, stable at --lr, decay to --min-lr over the last --decay-fraction.",
     Sequential => "sequential": "The schedules of --sequence one after another (PyTorch SequentialLR).",
+    Plateau => "plateau": "Feedback: multiply by --factor when --monitor stops improving (PyTorch ReduceLROnPlateau).",
+});
+
+value_enum!(PlateauMode {
+    Min => "min": "Lower is better (losses).",
+    Max => "max": "Higher is better (accuracy).",
+});
+
+value_enum!(ThresholdMode {
+    Rel => "rel": "Better means beyond best·(1 ∓ threshold).",
+    Abs => "abs": "Better means beyond best ∓ threshold.",
+});
+
+value_enum!(Quantity {
+    ValLoss => "val_loss": "Validation loss, after each epoch.",
+    ValAcc => "val_acc": "Validation accuracy (classification), after each epoch.",
+    TrainLoss => "train_loss": "Mean training mini-batch loss of the epoch.",
 });
 
 /// `--gemm` (`lrtool bench`): the backend enum lives in `linalg`, which does not name clap.
@@ -127,6 +145,9 @@ mod tests {
         same_names::<Anneal>();
         same_names::<DecayShape>();
         same_names::<ScheduleKind>();
+        same_names::<PlateauMode>();
+        same_names::<ThresholdMode>();
+        same_names::<Quantity>();
         for k in ScheduleKind::ALL {
             assert_eq!(k.to_possible_value().unwrap().get_name(), k.name());
         }

@@ -13,29 +13,24 @@ use crate::report::records::{
     self, DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, Present, RunSettings,
     Standardization,
 };
-use crate::schedule::Schedule;
 use crate::train::{Control, EpochReport, Observer, StepReport};
 
-/// Data loaded and split, the model to train on it, and the run's length and schedule: what
-/// `train` and `snapshot-ensemble` plan alike.
+/// Data loaded and split, the model to train on it, and the run's length: what `train` and
+/// `snapshot-ensemble` plan alike (each builds its own LR plan: `train` may follow a feedback
+/// policy, `snapshot-ensemble` only schedules of the step).
 pub struct Prepared {
     pub dataset: Dataset,
     pub splits: Splits,
     pub model: Mlp,
     pub steps_per_epoch: usize,
     pub total_steps: u64,
-    pub schedule: Schedule,
 }
 
-/// Load the dataset, split and standardise it, build (or load) the model, and build the
-/// schedule for the run's length.
+/// Load the dataset, split and standardise it, build (or load) the model, and count the run's
+/// steps.
 pub fn prepare(spec: &RunSpec) -> anyhow::Result<Prepared> {
     let RunSpec {
-        data,
-        model,
-        run,
-        schedule,
-        ..
+        data, model, run, ..
     } = spec;
     let seed = run.seed;
     let dataset = data::source::load(&data.spec(seed))?;
@@ -48,14 +43,12 @@ pub fn prepare(spec: &RunSpec) -> anyhow::Result<Prepared> {
     let steps_per_epoch =
         data::Batcher::new(&splits.train, run.batch_size, data.shuffle, seed).steps_per_epoch();
     let total_steps = (steps_per_epoch * run.epochs) as u64;
-    let schedule = schedule.build(run.lr, steps_per_epoch, total_steps)?;
     Ok(Prepared {
         dataset,
         splits,
         model,
         steps_per_epoch,
         total_steps,
-        schedule,
     })
 }
 

@@ -10,6 +10,8 @@ use crate::input_bail;
 use crate::report::plot::{Panel, Scale, Series, render_svg};
 use crate::schedule::{Schedule, spec::list_text};
 
+mod replay;
+
 /// Longest schedule `lrtool schedule` prints.
 const MAX_STEPS: u64 = 1_000_000_000;
 /// Rows per chunk written to stdout.
@@ -24,16 +26,26 @@ pub fn run(args: ScheduleCmdArgs) -> anyhow::Result<()> {
     if args.list {
         return print_stdout(&list_text());
     }
+    let spe = args.steps_per_epoch;
+    if args.steps.is_none() && args.metrics.is_some() {
+        if spe == 0 || spe > MAX_STEPS {
+            input_bail!("--steps-per-epoch {spe}: must be from 1 to {MAX_STEPS}");
+        }
+        return replay::run(&args, None, spe);
+    }
     let Some(steps) = args.steps else {
         input_bail!("--steps: give the number of steps to print, like --steps 100");
     };
     if steps == 0 || steps > MAX_STEPS {
         input_bail!("--steps {steps}: must be from 1 to {MAX_STEPS}");
     }
-    let spe = args.steps_per_epoch;
     if spe == 0 || spe > MAX_STEPS {
         input_bail!("--steps-per-epoch {spe}: must be from 1 to {MAX_STEPS}");
     }
+    if args.schedule.schedule.is_feedback() || args.metrics.is_some() {
+        return replay::run(&args, Some(steps), spe);
+    }
+    crate::config::monitor_from_args(&args.monitor, args.schedule.schedule, None)?;
     let schedule = args.schedule.spec().build(args.lr, spe as usize, steps)?;
     if let Some(path) = &args.plot {
         let svg = plot_svg(&schedule, steps, spe)?;
@@ -331,7 +343,11 @@ fn epoch_ticks(steps: u64, spe: u64) -> Option<(u64, String)> {
 
 /// The plot title: the family and its main parameters (the momentum has its own panel).
 fn title(schedule: &Schedule) -> String {
-    let text = schedule.describe();
+    title_text(schedule.describe())
+}
+
+/// A description cut to a title's length, without the momentum part.
+fn title_text(text: String) -> String {
     let text = match text.find(", momentum") {
         Some(i) => text[..i].to_string(),
         None => text,

@@ -113,8 +113,11 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         model,
         steps_per_epoch,
         total_steps,
-        schedule,
     } = common::prepare(&spec.run)?;
+    let schedule = spec
+        .run
+        .schedule
+        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
     let snapshots = count_cycle_ends(&schedule, total_steps);
     let what = match &schedule {
         Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),

@@ -11,11 +11,13 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfi
 use crate::data::{Batcher, Dataset, Splits};
 use crate::linalg;
 use crate::nn::Mlp;
-use crate::observers::{CsvLog, EpochColumns, Progress};
+use crate::observers::{CsvLog, EarlyStopSettings, EarlyStopping, EpochColumns, Progress};
 use crate::output::OutDir;
-use crate::report::records::{EpochFacts, TrainConfig, TrainResult, TrainSummary};
-use crate::schedule::Schedule;
-use crate::train::{self, End, FitOutcome, FitSettings, Observer};
+use crate::report::records::{
+    EarlyStopFacts, EpochFacts, LrCut, TrainConfig, TrainResult, TrainSummary,
+};
+use crate::schedule::{LrPlan, Schedule};
+use crate::train::{self, End, FitOutcome, FitSettings, LrPolicy, Monitor, Observer, PlateauRun};
 
 /// `lrtool train`: [`plan`], [`execute`], print the report, and make a diverged or interrupted
 /// run an error (exit code 1 or 130).
@@ -41,6 +43,9 @@ pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
             .map(|&f| match f {
                 "steps.csv" => format!("steps.csv ({} rows)", outcome.steps),
                 "epochs.csv" => format!("epochs.csv ({} rows)", outcome.epochs.len()),
+                "model.safetensors" if spec.early_stop.is_some_and(|e| e.restore_best) => {
+                    "model.safetensors (the best epoch's weights, --restore-best)".into()
+                }
                 "model.safetensors" => "model.safetensors (the weights after the last step)".into(),
                 "summary.json" => "summary.json (\"interrupted\": true)".into(),
                 f => f.to_string(),
@@ -79,7 +84,25 @@ pub struct Planned {
     pub model: Mlp,
     pub steps_per_epoch: usize,
     pub total_steps: u64,
-    pub schedule: Schedule,
+    /// The schedule, or the feedback policy (`--schedule plateau`).
+    pub schedule: LrPlan,
+    pub monitor: Monitor,
+    pub early_stop: Option<EarlyStopSettings>,
+}
+
+/// What the loop follows during the run: a schedule, or a plateau policy with its counters.
+enum Following {
+    Schedule(Schedule),
+    Plateau(PlateauRun),
+}
+
+impl Following {
+    fn policy(&mut self) -> LrPolicy<'_> {
+        match self {
+            Following::Schedule(s) => LrPolicy::Schedule(s),
+            Following::Plateau(r) => LrPolicy::Feedback(r),
+        }
+    }
 }
 
 /// What one training run did: the loop's outcome and the files it wrote into `out`. A diverged
@@ -106,6 +129,9 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         model: model_cfg,
         optim: optim_cfg,
         run: run_cfg,
+        schedule: schedule_spec,
+        monitor,
+        early_stop,
         output: out_cfg,
         ..
     } = spec.clone();
@@ -116,8 +142,17 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         model,
         steps_per_epoch,
         total_steps,
-        schedule,
     } = common::prepare(spec)?;
+    let schedule =
+        schedule_spec.build_plan(run_cfg.lr, steps_per_epoch, total_steps, monitor.mode)?;
+    let listener = match (&schedule, early_stop) {
+        (LrPlan::Plateau(_), _) => Some("--schedule plateau"),
+        (_, Some(_)) => Some("--early-stop"),
+        _ => None,
+    };
+    if let Some(listener) = listener {
+        check_monitor(monitor, listener, &splits, dataset.task(), spec)?;
+    }
     Ok(Planned {
         started,
         data_cfg,
@@ -131,7 +166,33 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         steps_per_epoch,
         total_steps,
         schedule,
+        monitor,
+        early_stop,
     })
+}
+
+/// The monitored quantity must be measurable in this run: validation data for `val_*`, and a
+/// classification task for `val_acc`.
+fn check_monitor(
+    monitor: Monitor,
+    listener: &str,
+    splits: &Splits,
+    task: crate::data::Task,
+    spec: &RunSpec,
+) -> anyhow::Result<()> {
+    let q = monitor.quantity.name();
+    if monitor.quantity.needs_validation() && splits.val.is_empty() {
+        crate::input_bail!(
+            "--monitor {q}: {listener} watches it after every epoch, but there is no validation data (--val-split {}); give a --val-split above 0 or --monitor train_loss",
+            spec.data.val_split
+        );
+    }
+    if monitor.quantity == train::Quantity::ValAcc && task != crate::data::Task::Classify {
+        crate::input_bail!(
+            "--monitor val_acc: this is a regression task (no accuracy); use --monitor val_loss or train_loss"
+        );
+    }
+    Ok(())
 }
 
 /// Train as planned and write the output folder (logs, weights, plots, summary, timing).
@@ -149,6 +210,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         steps_per_epoch,
         total_steps,
         schedule,
+        monitor,
+        early_stop,
     } = planned;
     let task = dataset.task();
     let mut batcher = Batcher::new(
@@ -169,12 +232,21 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     let mut history = History::with_capacity(total_steps as usize);
     let mut progress = Progress::new(total_steps, out_cfg.quiet || out_cfg.json);
     let threads = linalg::gemm::run_threads(run_cfg.threads, &model.sizes(), run_cfg.batch_size);
+    let schedule_json = serde_json::to_value(&schedule)?;
+    let mut following = match schedule {
+        LrPlan::Schedule(s) => Following::Schedule(s),
+        LrPlan::Plateau(p) => Following::Plateau(PlateauRun::new(p, monitor.quantity)),
+    };
+    let mut early = early_stop.map(|s| EarlyStopping::new(monitor, s));
     let outcome = linalg::gemm::with_threads(threads, || {
-        let mut observers: [&mut dyn Observer; 3] = [&mut log, &mut history, &mut progress];
-        train::fit(
+        let mut observers: Vec<&mut dyn Observer> = vec![&mut log, &mut history, &mut progress];
+        if let Some(e) = early.as_mut() {
+            observers.push(e);
+        }
+        train::fit_with(
             &mut model,
             &mut optimizer,
-            &schedule,
+            following.policy(),
             &splits,
             &mut batcher,
             FitSettings {
@@ -224,11 +296,15 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         })
     };
     let mut files = vec!["steps.csv", "epochs.csv"];
+    // --restore-best: the best epoch's weights are the run's result (Keras 3 restores them at
+    // the end of training, stopped early or not)
+    let best_weights = early.as_ref().and_then(|e| e.best_weights());
     if !matches!(outcome.end, End::NonFinite { .. }) {
         let meta = common::weights_metadata(&model, &dataset, &splits);
+        let written = best_weights.unwrap_or(&model);
         out.write_atomic(
             "model.safetensors",
-            &crate::weights::to_bytes(&model, &meta),
+            &crate::weights::to_bytes(written, &meta),
         )?;
         files.push("model.safetensors");
     }
@@ -250,7 +326,10 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             model: common::model_settings(&model_cfg),
             optimizer: serde_json::to_value(&optim_cfg)?,
             run: common::run_settings(&run_cfg),
-            schedule: serde_json::to_value(&schedule)?,
+            schedule: schedule_json,
+            early_stopping: early_stop,
+            monitor: (early_stop.is_some() || matches!(following, Following::Plateau(_)))
+                .then_some(monitor),
         },
         dataset: common::dataset_facts(&dataset, &splits),
         files: files.iter().map(|f| f.to_string()).collect(),
@@ -259,9 +338,29 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         model: common::model_facts(&model, &model_cfg),
         result: TrainResult {
             best_val_loss: epoch_facts(best),
+            early_stopping: early.as_ref().map(|e| EarlyStopFacts {
+                best_epoch: e.best.map(|b| b.1 as u64),
+                best_value: e.best.map(|b| b.0),
+                monitor: monitor.quantity.name().into(),
+                restored_best: best_weights.is_some()
+                    && !matches!(outcome.end, End::NonFinite { .. }),
+                stopped_epoch: e.stopped_epoch.map(|x| x as u64),
+            }),
             end: status,
             epochs_completed: outcome.epochs.len() as u64,
             last: epoch_facts(last),
+            lr_cuts: match &following {
+                Following::Plateau(r) => Some(
+                    r.cuts
+                        .iter()
+                        .map(|&(epoch, lr)| LrCut {
+                            epoch: epoch as u64,
+                            lr,
+                        })
+                        .collect(),
+                ),
+                Following::Schedule(_) => None,
+            },
             steps: outcome.steps,
         },
         // wall-clock: the only values that differ between two runs of the same command
@@ -323,6 +422,36 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 fmt_num(b.val_loss),
                 b.epoch,
                 fmt_num(b.val_metric)
+            ));
+        }
+        if let Following::Plateau(r) = &following {
+            let cuts: Vec<String> = r
+                .cuts
+                .iter()
+                .map(|(e, lr)| format!("{} after epoch {e}", fmt_num(Some(*lr))))
+                .collect();
+            text.push_str(&format!(
+                "plateau on {}: {}\n",
+                monitor.quantity.name(),
+                if cuts.is_empty() {
+                    "the LR was never cut".to_string()
+                } else {
+                    format!("LR cut to {}", cuts.join(", "))
+                }
+            ));
+        }
+        if let End::Stopped { reason } = &outcome.end {
+            text.push_str(&format!("stopped: {reason}\n"));
+        }
+        if let Some((v, epoch)) = early
+            .as_ref()
+            .filter(|_| best_weights.is_some())
+            .and_then(|e| e.best)
+        {
+            text.push_str(&format!(
+                "model.safetensors holds the weights of epoch {epoch} (best {} {}, --restore-best)\n",
+                monitor.quantity.name(),
+                fmt_num(Some(v))
             ));
         }
         text.push_str(&format!(

@@ -1,12 +1,14 @@
 //! Observers of the training loop: CSV logs, the range test's recorder with its divergence stop,
-//! the progress bar and the snapshot saver.
+//! the progress bar, the snapshot saver and early stopping.
 
 pub mod csv_log;
 pub mod divergence;
+pub mod early_stop;
 pub mod progress;
 pub mod snapshot;
 
 pub use csv_log::{CsvLog, EpochColumns};
 pub use divergence::Recorder;
+pub use early_stop::{EarlyStopSettings, EarlyStopping};
 pub use progress::Progress;
 pub use snapshot::{EnsembleResult, SnapshotRecord, SnapshotSaver};

@@ -24,7 +24,9 @@ use serde_json::Value;
 
 pub use crate::lr_finder::analysis::{MethodResult, SweepEnd};
 pub use crate::lr_finder::{Consensus, Phases, SweepMode};
+use crate::observers::EarlyStopSettings;
 use crate::report::compare::{ArmStats, Experiment};
+use crate::train::Monitor;
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub type Present<T> = Option<Option<T>>;
@@ -205,7 +207,13 @@ pub struct TrainSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub data: DataSettings,
+    /// `--early-stop` and its settings, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopSettings>,
     pub model: ModelSettings,
+    /// The quantity `--schedule plateau` or `--early-stop` watches, when one of them is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<Monitor>,
     /// The optimizer family's configuration (`name` and its keys).
     pub optimizer: Value,
     pub run: RunSettings,
@@ -217,11 +225,37 @@ pub struct TrainConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainResult {
     pub best_val_loss: Option<EpochFacts>,
+    /// What early stopping saw (with `--early-stop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopFacts>,
     pub end: EndStatus,
     pub epochs_completed: u64,
     #[serde(rename = "final")]
     pub last: Option<EpochFacts>,
+    /// Every cut `--schedule plateau` made: the epoch whose value triggered it and the new LR,
+    /// used from the next epoch on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_cuts: Option<Vec<LrCut>>,
     pub steps: u64,
+}
+
+/// Early stopping's result: the best epoch by the monitored quantity, whether the run stopped
+/// early (and after which epoch), and whether the written weights are the best epoch's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopFacts {
+    pub best_epoch: Option<u64>,
+    pub best_value: Option<f64>,
+    pub monitor: String,
+    /// True when model.safetensors holds the best epoch's weights (`--restore-best`).
+    pub restored_best: bool,
+    pub stopped_epoch: Option<u64>,
+}
+
+/// One LR cut of `--schedule plateau`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LrCut {
+    pub epoch: u64,
+    pub lr: f64,
 }
 
 /// One epoch's results (train's `result.final` and `result.best_val_loss`).

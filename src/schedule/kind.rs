@@ -39,10 +39,12 @@ pub enum ScheduleKind {
     Wsd,
     /// Schedules one after another at milestones (PyTorch SequentialLR).
     Sequential,
+    /// Feedback: multiply by --factor when --monitor stops improving (PyTorch ReduceLROnPlateau).
+    Plateau,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 16] = [
+    pub const ALL: [ScheduleKind; 17] = [
         ScheduleKind::Constant,
         ScheduleKind::Step,
         ScheduleKind::Multistep,
@@ -59,6 +61,7 @@ impl ScheduleKind {
         ScheduleKind::InverseTime,
         ScheduleKind::Wsd,
         ScheduleKind::Sequential,
+        ScheduleKind::Plateau,
     ];
 
     /// The name given to `--schedule`.
@@ -80,6 +83,7 @@ impl ScheduleKind {
             ScheduleKind::InverseTime => "inverse-time",
             ScheduleKind::Wsd => "wsd",
             ScheduleKind::Sequential => "sequential",
+            ScheduleKind::Plateau => "plateau",
         }
     }
 
@@ -94,6 +98,12 @@ impl ScheduleKind {
             self,
             ScheduleKind::Triangular | ScheduleKind::Triangular2 | ScheduleKind::ExpRange
         )
+    }
+
+    /// True for the feedback policies: their LR follows a monitored quantity that the training
+    /// loop reports after each epoch, not the step alone (plateau).
+    pub fn is_feedback(self) -> bool {
+        self == ScheduleKind::Plateau
     }
 
     /// True for the families that cycle momentum (on by default, `--no-cycle-momentum` turns it off).

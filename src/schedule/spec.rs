@@ -6,7 +6,9 @@
 //! Flags with a default are `Option`s so that a flag the chosen schedule does not use is an error
 //! naming it (exit code 2), never silently ignored. Every error is one line naming the flag.
 
-use super::{Anneal, DecayShape, MomentumRange, Schedule, ScheduleKind, StepVariant, Warmup};
+use super::{
+    Anneal, DecayShape, MomentumRange, Schedule, ScheduleKind, StepVariant, ThresholdMode, Warmup,
+};
 use crate::{input_bail, input_err};
 
 /// A schedule as the user asked for it: the family and every schedule setting given (`None`:
@@ -30,8 +32,9 @@ pub struct ScheduleSpec {
     /// multistep: increasing epochs at which the LR is multiplied by --gamma (required).
     pub milestones: Option<String>,
 
-    /// cosine, sgdr, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR, at most
-    /// --lr [default: 0 for cosine, sgdr, polynomial and wsd; --lr/4 for the cyclical ones].
+    /// cosine, sgdr, plateau, triangular, triangular2, exp-range, polynomial, wsd: the lowest LR,
+    /// at most --lr [default: 0 for cosine, sgdr, plateau, polynomial and wsd; --lr/4 for the
+    /// cyclical ones, Smith's max/4 rule].
     pub min_lr: Option<f64>,
     /// cosine: the half-period in steps (PyTorch's T_max) when shorter than the run; the LR rises
     /// again after it [default: the run, held at --min-lr after].
@@ -108,6 +111,19 @@ pub struct ScheduleSpec {
     /// Momentum where the LR is lowest [default: 0.9 for the cyclical ones, 0.95 for one-cycle].
     pub max_momentum: Option<f64>,
 
+    /// plateau: multiply the LR by this when --monitor stops improving, in (0, 1) [default: 0.1].
+    pub factor: Option<f64>,
+    /// plateau: bad epochs tolerated; the LR is cut on the next one [default: 10].
+    pub patience: Option<u64>,
+    /// plateau: how much better than the best a value must be to count [default: 1e-4].
+    pub threshold: Option<f64>,
+    /// plateau: rel = beyond best·(1 ∓ threshold), abs = beyond best ∓ threshold [default: rel].
+    pub threshold_mode: Option<ThresholdMode>,
+    /// plateau: epochs after a cut during which bad epochs are not counted [default: 0].
+    pub cooldown: Option<u64>,
+    /// plateau: a cut that changes the LR by no more than this is skipped [default: 1e-8].
+    pub plateau_eps: Option<f64>,
+
     /// Any schedule: a linear warm-up over this many steps first; the schedule then runs over
     /// the remaining steps from its own step 0 (PyTorch SequentialLR) [default: none].
     pub warmup_steps: Option<u64>,
@@ -131,8 +147,8 @@ pub struct FamilyInfo {
 /// ⌊t/K⌋` its epoch with `K` steps per epoch, `N` the run's steps.
 pub fn families() -> Vec<FamilyInfo> {
     use super::{
-        constant, cosine, cyclic, exponential, inverse_time, linear, one_cycle, polynomial,
-        sequence, sgdr, snapshot, step, wsd,
+        constant, cosine, cyclic, exponential, inverse_time, linear, one_cycle, plateau,
+        polynomial, sequence, sgdr, snapshot, step, wsd,
     };
     ScheduleKind::ALL
         .into_iter()
@@ -153,6 +169,7 @@ pub fn families() -> Vec<FamilyInfo> {
             ScheduleKind::InverseTime => inverse_time::info(),
             ScheduleKind::Wsd => wsd::info(),
             ScheduleKind::Sequential => sequence::info(),
+            ScheduleKind::Plateau => plateau::info(),
         })
         .collect()
 }
@@ -180,7 +197,11 @@ pub fn list_text() -> String {
          for every schedule that starts at --lr.\n\
          Momentum cycling (SGD momentum or Adam β1, against the LR) is on by default for \
          triangular, triangular2, exp-range and one-cycle, as in PyTorch; --no-cycle-momentum \
-         turns it off.\n",
+         turns it off.\n\
+         Early stopping, with any schedule (lrtool train, compare arms): --early-stop PATIENCE \
+         --monitor [val_loss] --min-delta [0] --restore-best: stop once --monitor has not improved \
+         by more than min-delta for PATIENCE epochs (Keras EarlyStopping); --restore-best writes \
+         the best epoch's weights.\n",
     );
     text
 }
@@ -210,6 +231,7 @@ const DECAY_STEPS: &[ScheduleKind] = &[
     ScheduleKind::Polynomial,
     ScheduleKind::InverseTime,
 ];
+const PLATEAU: &[ScheduleKind] = &[ScheduleKind::Plateau];
 
 impl ScheduleSpec {
     /// The flags as if only `--schedule kind` was given.
@@ -246,6 +268,12 @@ impl ScheduleSpec {
             decay_fraction: None,
             decay_shape: None,
             sequence: None,
+            factor: None,
+            patience: None,
+            threshold: None,
+            threshold_mode: None,
+            cooldown: None,
+            plateau_eps: None,
             cycle_momentum: false,
             no_cycle_momentum: false,
             base_momentum: None,
@@ -256,7 +284,7 @@ impl ScheduleSpec {
         }
     }
 
-    fn flag_uses(&self) -> [FlagUse; 34] {
+    fn flag_uses(&self) -> [FlagUse; 40] {
         use ScheduleKind as K;
         let u = |flag, given, families| FlagUse {
             flag,
@@ -283,6 +311,7 @@ impl ScheduleSpec {
                     K::ExpRange,
                     K::Polynomial,
                     K::Wsd,
+                    K::Plateau,
                 ],
             ),
             u("--t-max", self.t_max.is_some(), &[K::Cosine]),
@@ -322,6 +351,12 @@ impl ScheduleSpec {
             u("--decay-fraction", self.decay_fraction.is_some(), &[K::Wsd]),
             u("--decay-shape", self.decay_shape.is_some(), &[K::Wsd]),
             u("--sequence", self.sequence.is_some(), &[K::Sequential]),
+            u("--factor", self.factor.is_some(), PLATEAU),
+            u("--patience", self.patience.is_some(), PLATEAU),
+            u("--threshold", self.threshold.is_some(), PLATEAU),
+            u("--threshold-mode", self.threshold_mode.is_some(), PLATEAU),
+            u("--cooldown", self.cooldown.is_some(), PLATEAU),
+            u("--plateau-eps", self.plateau_eps.is_some(), PLATEAU),
             u("--cycle-momentum", self.cycle_momentum, CYCLES_MOMENTUM),
             u(
                 "--no-cycle-momentum",
@@ -342,7 +377,7 @@ impl ScheduleSpec {
     }
 
     /// Every given flag must be one the chosen schedule uses.
-    fn check_flags_used(&self) -> anyhow::Result<()> {
+    pub(super) fn check_flags_used(&self) -> anyhow::Result<()> {
         let kind = self.schedule;
         for f in self.flag_uses() {
             if f.given && !f.families.contains(&kind) {
@@ -433,6 +468,9 @@ impl ScheduleSpec {
             K::InverseTime => super::inverse_time::build(self, lr, spe)?,
             K::Wsd => super::wsd::build(self, lr, total)?,
             K::Sequential => super::sequence::build(self, lr, spe, total)?,
+            K::Plateau => input_bail!(
+                "--schedule plateau is a feedback policy (it listens to --monitor after each epoch), not a schedule of the step: `lrtool train`, compare's train arms and `lrtool schedule --metrics FILE.csv` can follow it"
+            ),
         })
     }
 
@@ -805,8 +843,11 @@ mod tests {
     #[test]
     fn every_family_builds_with_its_defaults() {
         for kind in ScheduleKind::ALL {
-            // multistep needs --milestones, sequential --sequence
-            if kind == ScheduleKind::Multistep || kind == ScheduleKind::Sequential {
+            // multistep needs --milestones, sequential --sequence; feedback kinds do not build
+            if kind == ScheduleKind::Multistep
+                || kind == ScheduleKind::Sequential
+                || kind.is_feedback()
+            {
                 continue;
             }
             let s = ScheduleSpec::defaults(kind).build(0.01, 5, 500).unwrap();

@@ -5,8 +5,10 @@
 //! `train`, the normal end of a range test) is the caller's business. A signal (see
 //! [`crate::interrupt`]) ends it with `End::Interrupted` after the step in progress.
 
+pub mod feedback;
 pub mod observer;
 
+pub use feedback::{Monitor, PlateauRun, Quantity};
 pub use observer::{Control, EpochReport, Observer, StepReport};
 
 use std::time::Instant;
@@ -40,6 +42,36 @@ impl LrSchedule for Schedule {
 impl LrSchedule for RangeTest {
     fn lr(&self, step: u64) -> f64 {
         RangeTest::lr(self, step)
+    }
+}
+
+/// The learning rate the loop follows: a pure schedule of the step, or a feedback policy that
+/// the loop informs after each epoch's validation (and before the observers hear the epoch).
+pub enum LrPolicy<'a> {
+    Schedule(&'a dyn LrSchedule),
+    Feedback(&'a mut PlateauRun),
+}
+
+impl LrPolicy<'_> {
+    fn lr(&self, step: u64) -> f64 {
+        match self {
+            LrPolicy::Schedule(s) => s.lr(step),
+            LrPolicy::Feedback(f) => f.lr(step),
+        }
+    }
+
+    fn momentum(&self, step: u64) -> Option<f64> {
+        match self {
+            LrPolicy::Schedule(s) => s.momentum(step),
+            LrPolicy::Feedback(_) => None,
+        }
+    }
+
+    fn inform(&mut self, report: &EpochReport) -> anyhow::Result<()> {
+        match self {
+            LrPolicy::Schedule(_) => Ok(()),
+            LrPolicy::Feedback(f) => f.inform(report),
+        }
     }
 }
 
@@ -154,12 +186,35 @@ pub fn step<'b>(
     StepResult::Applied { sums, targets }
 }
 
-/// Train `model` on `splits.train`.
+/// Train `model` on `splits.train` under a schedule of the step.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     model: &mut Mlp,
     optimizer: &mut Optimizer,
     schedule: &dyn LrSchedule,
+    splits: &Splits,
+    batcher: &mut Batcher,
+    settings: FitSettings,
+    observers: &mut [&mut dyn Observer],
+) -> anyhow::Result<FitOutcome> {
+    fit_with(
+        model,
+        optimizer,
+        LrPolicy::Schedule(schedule),
+        splits,
+        batcher,
+        settings,
+        observers,
+    )
+}
+
+/// Train `model` on `splits.train` under `policy` (a schedule, or a feedback policy informed
+/// after each epoch's validation).
+#[allow(clippy::too_many_arguments)]
+pub fn fit_with(
+    model: &mut Mlp,
+    optimizer: &mut Optimizer,
+    mut policy: LrPolicy<'_>,
     splits: &Splits,
     batcher: &mut Batcher,
     settings: FitSettings,
@@ -185,13 +240,13 @@ pub fn fit(
         let mut sums = LossSums::default();
         let mut y_sum = 0.0f64;
         let mut y_sq = 0.0f64;
-        let mut lr = schedule.lr(step);
+        let mut lr = policy.lr(step);
         for b in 0..steps_per_epoch {
             if settings.max_steps.is_some_and(|m| step >= m) {
                 break 'epochs;
             }
-            lr = schedule.lr(step);
-            let momentum = schedule.momentum(step);
+            lr = policy.lr(step);
+            let momentum = policy.momentum(step);
             let params = StepParams { lr, momentum };
             let batch = match self::step(
                 model,
@@ -256,6 +311,7 @@ pub fn fit(
             val_metric,
             seconds: epoch_started.elapsed().as_secs_f64(),
         };
+        policy.inform(&report)?;
         let mut stop = None;
         for obs in observers.iter_mut() {
             if let Control::Stop(reason) = obs.on_epoch(&report, model)? {

@@ -70,6 +70,8 @@ pub struct RunRecord {
     pub step_rows: Vec<StepRow>,
     pub ensemble: Option<EnsembleRow>,
     pub wall_seconds: Option<f64>,
+    /// The epoch whose weights the run wrote when it was not the last (`--restore-best`).
+    pub restored_epoch: Option<usize>,
 }
 
 impl RunRecord {
@@ -87,11 +89,17 @@ impl RunRecord {
             step_rows: Vec::new(),
             ensemble: None,
             wall_seconds: None,
+            restored_epoch: None,
         }
     }
 
+    /// The "final" epoch: the one whose weights the run wrote — the last, or with
+    /// `--restore-best` the best epoch by the monitored quantity.
     pub fn last(&self) -> Option<&EpochRow> {
-        self.epochs.last()
+        match self.restored_epoch {
+            Some(k) => self.epochs.iter().find(|e| e.epoch == k),
+            None => self.epochs.last(),
+        }
     }
 
     /// The epoch with the highest validation metric (the first of equals).
@@ -142,14 +150,24 @@ impl RunRecord {
 pub fn read_run(dir: &Path, arm: usize, seed: u64) -> anyhow::Result<RunRecord> {
     let summary_path = dir.join("summary.json");
     let bad = |what: &str| input_err!("{}: {what}", summary_path.display());
+    let mut restored_epoch = None;
     let (end, steps, steps_per_epoch, task, ensemble) = match RunSummary::read(dir)? {
-        RunSummary::Train(s) => (
-            s.result.end,
-            s.result.steps,
-            s.steps_per_epoch,
-            s.dataset.task,
-            None,
-        ),
+        RunSummary::Train(s) => {
+            restored_epoch = s
+                .result
+                .early_stopping
+                .as_ref()
+                .filter(|e| e.restored_best)
+                .and_then(|e| e.best_epoch)
+                .map(|k| k as usize);
+            (
+                s.result.end,
+                s.result.steps,
+                s.steps_per_epoch,
+                s.dataset.task,
+                None,
+            )
+        }
         RunSummary::Snapshot(s) => {
             let ensemble = s
                 .result
@@ -207,5 +225,6 @@ pub fn read_run(dir: &Path, arm: usize, seed: u64) -> anyhow::Result<RunRecord> 
         step_rows,
         ensemble,
         wall_seconds,
+        restored_epoch,
     })
 }

@@ -60,6 +60,37 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
             row("best val loss", r.best_val_loss.as_ref()),
         ],
     );
+    let mut listened = Vec::new();
+    if let Some(e) = &r.early_stopping {
+        let best = match (e.best_epoch, e.best_value) {
+            (Some(k), v) => format!("best {} {} at epoch {k}", e.monitor, fmt_num(v)),
+            _ => format!("no {} value", e.monitor),
+        };
+        let stop = match e.stopped_epoch {
+            Some(k) => format!("stopped after epoch {k}"),
+            None => "did not stop early".to_string(),
+        };
+        let weights = if e.restored_best {
+            "; model.safetensors holds the best epoch's weights"
+        } else {
+            ""
+        };
+        listened.push(("early stopping", format!("{stop}; {best}{weights}")));
+    }
+    if let Some(cuts) = &r.lr_cuts {
+        let text = if cuts.is_empty() {
+            "none".to_string()
+        } else {
+            cuts.iter()
+                .map(|c| format!("{} after epoch {}", fmt_num(Some(c.lr)), c.epoch))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        listened.push(("plateau LR cuts", text));
+    }
+    if !listened.is_empty() {
+        page.facts(&listened);
+    }
     page.h2("Plots");
     page.plot(
         dir,
