@@ -344,7 +344,7 @@ mod tests {
             (
                 "min-lr",
                 format!(
-                    "[default: {} for cosine, sgdr, polynomial and wsd",
+                    "[default: {} for cosine, sgdr, plateau, polynomial and wsd",
                     polynomial::DEFAULT_END_LR
                 ),
             ),
@@ -400,7 +400,10 @@ mod tests {
             ),
             (
                 "min-lr",
-                format!("{} for cosine, sgdr and plateau", plateau::DEFAULT_MIN_LR),
+                format!(
+                    "{} for cosine, sgdr, plateau, polynomial",
+                    plateau::DEFAULT_MIN_LR
+                ),
             ),
             (
                 "base-momentum",
