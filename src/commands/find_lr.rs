@@ -20,7 +20,16 @@ use crate::linalg;
 use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
-use crate::output::OutDir;
+use crate::output::{Layout, OutDir};
+
+/// What a run of `find-lr` may write in its folder.
+const OUTPUTS: [&str; 5] = [
+    "steps.csv",
+    "find-lr.svg",
+    "summary.json",
+    "timing.json",
+    "report.html",
+];
 use crate::report::find_lr::{RunFacts, plot_svg, report_text, short, steps_csv};
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};
@@ -255,7 +264,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "find-lr")?;
+    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "find-lr", Layout::outputs(&OUTPUTS))?;
     let bench = Bench {
         splits: &splits,
         model_cfg: &model_cfg,
