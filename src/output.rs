@@ -109,7 +109,13 @@ impl OutDir {
                 continue;
             }
             // a regular file, reached through real folders only
-            if manifest::no_link_on_the_way(path, old) == Ok(manifest::Kind::File) {
+            if manifest::no_link_on_the_way(path, old) != Ok(manifest::Kind::File) {
+                continue;
+            }
+            if let Some(run) = old.strip_suffix(&format!("/{LOCK}")) {
+                // the lock of a run folder goes only if no process holds it (taken, then dropped)
+                drop(Lock::take(&path.join(run), &format!("{label}: {run}"))?);
+            } else {
                 fs::remove_file(path.join(old))
                     .map_err(|e| crate::input_err!("{label}: cannot replace {old}: {e}"))?;
             }
@@ -224,6 +230,8 @@ fn our_files(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
         if manifest::no_link_on_the_way(dir, run) != Ok(manifest::Kind::Dir) {
             continue;
         }
+        // a run killed before it wrote its manifest left its lock
+        ours.insert(format!("{run}/{LOCK}"));
         if let Some(inner) = manifest::read(&dir.join(run))? {
             ours.extend(inner.files.iter().map(|f| format!("{run}/{f}")));
             ours.insert(format!("{run}/{MANIFEST}"));
@@ -448,7 +456,8 @@ impl<'a> Scan<'a> {
                         continue;
                     }
                 } else if ft.is_dir() {
-                    if self.into.contains(&rel_name) || self.whole.iter().any(|w| below(&rel_name, w))
+                    if self.into.contains(&rel_name)
+                        || self.whole.iter().any(|w| below(&rel_name, w))
                     {
                         stack.push((entry.path(), rel_name, depth + 1));
                         continue;

@@ -9,6 +9,7 @@ mod cli;
 mod compare;
 mod find_lr;
 mod gradcheck;
+mod out_folder;
 mod properties;
 mod records;
 mod reliability;

@@ -264,7 +264,12 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "find-lr", Layout::outputs(&OUTPUTS))?;
+    let mut out = OutDir::prepare(
+        &out_cfg.out,
+        out_cfg.force,
+        "find-lr",
+        Layout::outputs(&OUTPUTS),
+    )?;
     let bench = Bench {
         splits: &splits,
         model_cfg: &model_cfg,

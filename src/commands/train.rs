@@ -178,7 +178,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         run_cfg.seed,
     );
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train", Layout::outputs(&OUTPUTS))?;
+    let mut out = OutDir::prepare(
+        &out_cfg.out,
+        out_cfg.force,
+        "train",
+        Layout::outputs(&OUTPUTS),
+    )?;
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
         out.create("steps.csv")?,

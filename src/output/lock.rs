@@ -38,7 +38,9 @@ impl Lock {
                 .create(true)
                 .truncate(false)
                 .open(&path)
-                .map_err(|e| crate::input_err!("{label}: not writable: {e}"))?;
+                .map_err(|e| {
+                    crate::input_err!("{label}: not writable: cannot create {LOCK}: {e}")
+                })?;
             match file.try_lock() {
                 Ok(()) => {
                     if !same_file(&file, &path) {

@@ -184,7 +184,11 @@ mod tests {
         ] {
             assert!(check_entry(bad).is_err(), "{bad:?}");
         }
-        for good in ["summary.json", "snapshots/snapshot-1.safetensors", ".x.1.tmp"] {
+        for good in [
+            "summary.json",
+            "snapshots/snapshot-1.safetensors",
+            ".x.1.tmp",
+        ] {
             check_entry(good).unwrap();
         }
     }

@@ -96,8 +96,7 @@ fn run_finished(out: &Path, folder: &str, a: usize, seed: u64) -> anyhow::Result
     let whole = ["summary.json", "timing.json"]
         .iter()
         .all(|f| m.files.iter().any(|g| g == f))
-        && m
-            .files
+        && m.files
             .iter()
             .all(|f| output::kind_of(&dir, f) == Ok(Kind::File));
     if !whole {
