@@ -427,12 +427,6 @@ impl<'a> Scan<'a> {
             let entries = fs::read_dir(&abs).map_err(|e| format!("cannot read {rel}: {e}"))?;
             for entry in entries {
                 let entry = entry.map_err(|e| e.to_string())?;
-                seen += 1;
-                if seen > MAX_ENTRIES {
-                    return Err(format!(
-                        "holds more than {MAX_ENTRIES} entries; lrtool does not search a folder that large (it would not be a run folder): choose a new or empty folder"
-                    ));
-                }
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let rel_name = if rel.is_empty() {
                     name.clone()
@@ -443,6 +437,20 @@ impl<'a> Scan<'a> {
                 let ft = entry.file_type().map_err(|e| e.to_string())?;
                 if self.keep.iter().any(|k| below(&rel_name, k)) {
                     continue;
+                }
+                let known = if ft.is_file() {
+                    self.ours.contains(&rel_name)
+                } else {
+                    ft.is_dir() && self.into.contains(&rel_name)
+                };
+                // lrtool's own entries are bounded by its manifest; the others are counted
+                if !known {
+                    seen += 1;
+                    if seen > MAX_ENTRIES {
+                        return Err(format!(
+                            "holds more than {MAX_ENTRIES} entries lrtool did not write; lrtool does not search a folder that large (it would not be a run folder): choose a new or empty folder"
+                        ));
+                    }
                 }
                 if ft.is_file() {
                     if is_our_temp(&name) {
