@@ -1,6 +1,8 @@
 //! The output folder: refuses folders holding files lrtool did not write (unless `--force`),
-//! replaces an earlier lrtool run, writes whole files atomically (temporary name, then rename)
-//! and keeps a manifest of what it wrote.
+//! never removes, replaces or writes through anything it did not write (`--force` or not),
+//! replaces an earlier lrtool run, holds an exclusive lock for the run's life, writes whole files
+//! atomically (temporary name, then rename) and keeps a manifest of what it wrote, updated before
+//! each file is made, so a folder left by a killed run is still recognised as lrtool's.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -8,9 +10,45 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use serde_json::{Map, Value};
 
-/// Name of the manifest lrtool keeps in every output folder.
-pub const MANIFEST: &str = ".lrtool-manifest.json";
+mod lock;
+mod manifest;
+
+pub use lock::{LOCK, Lock, same_path};
+pub use manifest::{
+    Kind, MANIFEST, Manifest, check_entry, no_link_on_the_way as kind_of, parse as parse_manifest,
+    read as read_manifest,
+};
+
+/// The most entries lrtool looks at below an output folder before it refuses the folder as too
+/// large to be a run folder (`--out /`, a home folder).
+pub const MAX_ENTRIES: usize = 10_000;
+/// The deepest lrtool looks below an output folder.
+pub const MAX_DEPTH: usize = 16;
+
+/// What a run is about to write, so that a foreign file in the way is refused before it starts.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Files the run may write, relative to the folder; `DIR/**` stands for anything below DIR.
+    pub outputs: Vec<String>,
+    /// Sub-folders that become lrtool run folders of their own (a comparison's runs), listed in
+    /// the manifest before they are written.
+    pub runs: Vec<String>,
+    /// Sub-folders of the earlier run to keep as they are (`compare --resume`).
+    pub keep: Vec<String>,
+    /// Further keys for the manifest.
+    pub other: Map<String, Value>,
+}
+
+impl Layout {
+    pub fn outputs(names: &[&str]) -> Layout {
+        Layout {
+            outputs: names.iter().map(|s| s.to_string()).collect(),
+            ..Layout::default()
+        }
+    }
+}
 
 /// An output folder being written.
 #[derive(Debug)]
@@ -18,49 +56,80 @@ pub struct OutDir {
     path: PathBuf,
     command: String,
     files: BTreeSet<String>,
+    runs: Vec<String>,
+    other: Map<String, Value>,
+    /// Held for the life of the value; dropped last.
+    _lock: Lock,
 }
 
 impl OutDir {
-    /// Make `path` ready for a run of `command`. A folder with files that the manifest of an
-    /// earlier lrtool run does not list is refused unless `force`; the earlier run's files are
-    /// removed (with `force`, foreign files stay where they are).
-    pub fn prepare(path: &Path, force: bool, command: &str) -> anyhow::Result<OutDir> {
+    /// Make `path` ready for a run of `command` that writes what `layout` says. The folder is
+    /// locked; a folder with files that the manifest of an earlier lrtool run does not list is
+    /// refused unless `force`; a foreign file where the run will write is refused even with
+    /// `force`; the earlier run's files are removed (never through a link; foreign files stay).
+    pub fn prepare(
+        path: &Path,
+        force: bool,
+        command: &str,
+        layout: Layout,
+    ) -> anyhow::Result<OutDir> {
         let shown = path.display();
+        let label = format!("--out {}", short(&shown.to_string()));
         if path.exists() && !path.is_dir() {
-            crate::input_bail!("--out {shown}: exists and is not a folder");
+            crate::input_bail!("{label}: exists and is not a folder");
         }
         fs::create_dir_all(path)
-            .map_err(|e| crate::input_err!("--out {shown}: cannot create the folder: {e}"))?;
-        let previous = read_manifest(path);
-        let mut foreign = Vec::new();
-        for entry in walk(path).map_err(|e| crate::input_err!("--out {shown}: {e}"))? {
-            if entry == MANIFEST || previous.contains(&entry) || is_our_temp(&entry) {
-                continue;
-            }
-            foreign.push(entry);
-        }
+            .map_err(|e| crate::input_err!("{label}: cannot create the folder: {e}"))?;
+        let lock = Lock::take(path, &label)?;
+        let ours = our_files(path)?;
+        let scan = Scan::new(&ours, &layout);
+        let found = scan
+            .walk(path, if force { usize::MAX } else { 4 })
+            .map_err(|e| crate::input_err!("{label}: {e}"))?;
+        let mut foreign = found.foreign;
+        foreign.sort();
         if !foreign.is_empty() && !force {
-            foreign.sort();
             crate::input_bail!(
-                "--out {shown}: holds files lrtool did not write ({}{}); choose another folder or add --force",
+                "{label}: holds files lrtool did not write ({}{}); choose another folder or add --force",
                 foreign[..foreign.len().min(3)].join(", "),
                 if foreign.len() > 3 { ", …" } else { "" }
             );
         }
-        for old in &previous {
-            let p = path.join(old);
-            if p.is_file() {
-                fs::remove_file(&p)
-                    .map_err(|e| crate::input_err!("--out {shown}: cannot replace {old}: {e}"))?;
+        if let Some(f) = foreign
+            .iter()
+            .find(|f| layout.outputs.iter().any(|o| in_the_way(f, o)))
+        {
+            crate::input_bail!(
+                "{label}: {} is in the way of what lrtool writes and lrtool did not write it; --force never replaces a file lrtool did not write: move it or choose another folder",
+                short(f)
+            );
+        }
+        for old in ours.iter().chain(&found.temps) {
+            if layout.keep.iter().any(|k| below(old, k)) {
+                continue;
+            }
+            // a regular file, reached through real folders only
+            if manifest::no_link_on_the_way(path, old) != Ok(manifest::Kind::File) {
+                continue;
+            }
+            if let Some(run) = old.strip_suffix(&format!("/{LOCK}")) {
+                // the lock of a run folder goes only if no process holds it (taken, then dropped)
+                drop(Lock::take(&path.join(run), &format!("{label}: {run}"))?);
+            } else {
+                fs::remove_file(path.join(old))
+                    .map_err(|e| crate::input_err!("{label}: cannot replace {old}: {e}"))?;
             }
         }
         let dir = OutDir {
             path: path.to_path_buf(),
             command: command.to_string(),
             files: BTreeSet::new(),
+            runs: layout.runs,
+            other: layout.other,
+            _lock: lock,
         };
         dir.write_manifest()
-            .map_err(|e| crate::input_err!("--out {shown}: not writable: {e:#}"))?;
+            .map_err(|e| crate::input_err!("{label}: not writable: {e:#}"))?;
         Ok(dir)
     }
 
@@ -108,51 +177,115 @@ impl OutDir {
         Ok(())
     }
 
+    /// Record `name` in the manifest before it is written. Something already at its place that
+    /// this run did not write (a file lrtool did not write, a link, a folder) is bad input:
+    /// lrtool never replaces or writes through it.
     fn record(&mut self, name: &str) -> anyhow::Result<()> {
-        if self.files.insert(name.to_string()) {
-            self.write_manifest()?;
+        if self.files.contains(name) {
+            return Ok(());
         }
-        Ok(())
+        check_entry(name).map_err(|e| anyhow::anyhow!("internal: output {e}"))?;
+        let in_the_way = match manifest::no_link_on_the_way(&self.path, name) {
+            Err(link) => Some(link),
+            Ok(manifest::Kind::Absent) => None,
+            Ok(_) => Some(name.to_string()),
+        };
+        if let Some(f) = in_the_way {
+            crate::input_bail!(
+                "--out {}: {} is in the way of {name} and lrtool did not write it; lrtool never replaces a file it did not write: move it or choose another folder",
+                short(&self.path.display().to_string()),
+                short(&f)
+            );
+        }
+        self.files.insert(name.to_string());
+        self.write_manifest()
     }
 
     fn write_manifest(&self) -> anyhow::Result<()> {
-        let json = serde_json::json!({
-            "written_by": format!("lrtool {}", env!("CARGO_PKG_VERSION")),
-            "command": self.command,
-            "files": self.files,
-        });
-        let mut text = serde_json::to_string_pretty(&json)?;
+        let mut json = self.other.clone();
+        json.insert(
+            "written_by".into(),
+            Value::from(format!("lrtool {}", env!("CARGO_PKG_VERSION"))),
+        );
+        json.insert("command".into(), Value::from(self.command.clone()));
+        json.insert("files".into(), serde_json::json!(self.files));
+        if !self.runs.is_empty() {
+            json.insert("runs".into(), serde_json::json!(self.runs));
+        }
+        let mut text = serde_json::to_string_pretty(&Value::Object(json))?;
         text.push('\n');
         write_atomic(&self.path.join(MANIFEST), text.as_bytes())
     }
+}
+
+/// The files an earlier lrtool run left in `dir`, by its manifest (and, for the run folders it
+/// lists, by theirs): checked entries, relative to `dir`.
+fn our_files(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let mut ours = BTreeSet::new();
+    let Some(m) = manifest::read(dir)? else {
+        return Ok(ours);
+    };
+    ours.extend(m.files.iter().cloned());
+    for run in &m.runs {
+        if manifest::no_link_on_the_way(dir, run) != Ok(manifest::Kind::Dir) {
+            continue;
+        }
+        // a run killed before it wrote its manifest left its lock
+        ours.insert(format!("{run}/{LOCK}"));
+        if let Some(inner) = manifest::read(&dir.join(run))? {
+            ours.extend(inner.files.iter().map(|f| format!("{run}/{f}")));
+            ours.insert(format!("{run}/{MANIFEST}"));
+        }
+    }
+    Ok(ours)
 }
 
 /// Add `name` to the manifest of the lrtool folder `dir` (when it has one), for a file written
 /// there after the run (`lrtool report DIR`), so a later run into the folder may replace it.
 pub fn record_in_manifest(dir: &Path, name: &str) -> anyhow::Result<()> {
     let path = dir.join(MANIFEST);
-    let Ok(text) = fs::read_to_string(&path) else {
+    let Some(m) = manifest::read(dir)? else {
         return Ok(());
     };
-    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Ok(());
-    };
-    let Some(files) = json.get_mut("files").and_then(|f| f.as_array_mut()) else {
-        return Ok(());
-    };
-    if files.iter().any(|f| f.as_str() == Some(name)) {
+    if m.files.iter().any(|f| f == name) {
         return Ok(());
     }
-    files.push(serde_json::Value::from(name));
-    let mut sorted: Vec<String> = files
-        .iter()
-        .filter_map(|f| f.as_str().map(str::to_string))
-        .collect();
-    sorted.sort();
-    json["files"] = serde_json::json!(sorted);
-    let mut text = serde_json::to_string_pretty(&json)?;
+    let mut files = m.files;
+    files.push(name.to_string());
+    files.sort();
+    let mut json = m.other;
+    json.insert("files".into(), serde_json::json!(files));
+    if !m.runs.is_empty() {
+        json.insert("runs".into(), serde_json::json!(m.runs));
+    }
+    let mut text = serde_json::to_string_pretty(&Value::Object(json))?;
     text.push('\n');
     write_atomic(&path, text.as_bytes())
+}
+
+/// `text` cut to a readable length for a message.
+pub fn short(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(MAX).collect();
+    format!("{head}…")
+}
+
+/// Whether `rel` is `dir` or below it.
+fn below(rel: &str, dir: &str) -> bool {
+    rel == dir || rel.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// Whether the foreign entry `f` (a folder is written `DIR/`) stands where `output` (a file, or
+/// `DIR/**` for anything below DIR) would be written.
+fn in_the_way(f: &str, output: &str) -> bool {
+    let f = f.trim_end_matches('/');
+    match output.strip_suffix("/**") {
+        Some(dir) => below(f, dir) || below(dir, f),
+        None => f == output || below(output, f),
+    }
 }
 
 /// A file written as the run goes (the CSV logs), which are handed whole rows at a time. A write
@@ -219,53 +352,143 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn is_our_temp(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.starts_with('.') && name.ends_with(".tmp")
+/// Whether `name` is a temporary file of [`write_atomic`]: `.NAME.PID.tmp`.
+fn is_our_temp(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".tmp") else {
+        return false;
+    };
+    let Some((rest, pid)) = stem.rsplit_once('.') else {
+        return false;
+    };
+    name.starts_with('.')
+        && rest.len() > 1
+        && !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn read_manifest(dir: &Path) -> BTreeSet<String> {
-    let Ok(text) = fs::read_to_string(dir.join(MANIFEST)) else {
-        return BTreeSet::new();
-    };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return BTreeSet::new();
-    };
-    json.get("files")
-        .and_then(|f| f.as_array())
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|f| f.as_str())
-                // never follow a manifest outside its folder
-                .filter(|f| !f.split('/').any(|c| c == ".." || c.is_empty()))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+/// What a look through the output folder found.
+#[derive(Debug, Default)]
+struct Found {
+    /// Entries lrtool did not write (a folder not looked into is written `DIR/`).
+    foreign: Vec<String>,
+    /// Temporary files left by a killed run.
+    temps: Vec<String>,
 }
 
-/// Every file below `dir`, as `/`-separated relative paths (folders themselves are not listed).
-fn walk(dir: &Path) -> std::io::Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((abs, rel)) = stack.pop() {
-        for entry in fs::read_dir(&abs)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel_name = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
+/// A bounded look through an output folder: it goes only into folders that lrtool's files or
+/// outputs are in, never follows a link and gives up past [`MAX_ENTRIES`] or [`MAX_DEPTH`].
+struct Scan<'a> {
+    ours: &'a BTreeSet<String>,
+    keep: &'a [String],
+    /// Folders to look into: the folders of our files and outputs, with their parents.
+    into: BTreeSet<String>,
+    /// Folders to look into whole (`DIR/**` outputs and the runs of a comparison).
+    whole: Vec<String>,
+}
+
+impl<'a> Scan<'a> {
+    fn new(ours: &'a BTreeSet<String>, layout: &'a Layout) -> Scan<'a> {
+        let mut into = BTreeSet::new();
+        let mut whole = layout.runs.clone();
+        for entry in ours.iter().chain(&layout.outputs).chain(&layout.runs) {
+            let entry = match entry.strip_suffix("/**") {
+                Some(dir) => {
+                    whole.push(dir.to_string());
+                    into.insert(dir.to_string());
+                    dir
+                }
+                None => entry,
             };
-            if entry.file_type()?.is_dir() {
-                stack.push((entry.path(), rel_name));
-            } else {
-                out.push(rel_name);
+            let mut parent = entry;
+            while let Some((p, _)) = parent.rsplit_once('/') {
+                into.insert(p.to_string());
+                parent = p;
             }
         }
+        Scan {
+            ours,
+            keep: &layout.keep,
+            into,
+            whole,
+        }
     }
-    Ok(out)
+
+    /// Look through `dir`, stopping once `enough` foreign entries are found.
+    fn walk(&self, dir: &Path, enough: usize) -> Result<Found, String> {
+        let mut found = Found::default();
+        let mut seen = 0usize;
+        let mut stack = vec![(dir.to_path_buf(), String::new(), 0usize)];
+        while let Some((abs, rel, depth)) = stack.pop() {
+            if depth > MAX_DEPTH {
+                return Err(format!(
+                    "{rel}: deeper than {MAX_DEPTH} folders; lrtool does not search a tree that deep: choose a new or empty folder"
+                ));
+            }
+            let entries = fs::read_dir(&abs).map_err(|e| format!("cannot read {rel}: {e}"))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| e.to_string())?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let rel_name = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                // never follows a link: the type of the entry itself
+                let ft = entry.file_type().map_err(|e| e.to_string())?;
+                if self.keep.iter().any(|k| below(&rel_name, k)) {
+                    continue;
+                }
+                let known = if ft.is_file() {
+                    self.ours.contains(&rel_name)
+                } else {
+                    ft.is_dir() && self.into.contains(&rel_name)
+                };
+                // lrtool's own entries are bounded by its manifest; the others are counted
+                if !known {
+                    seen += 1;
+                    if seen > MAX_ENTRIES {
+                        return Err(format!(
+                            "holds more than {MAX_ENTRIES} entries lrtool did not write; lrtool does not search a folder that large (it would not be a run folder): choose a new or empty folder"
+                        ));
+                    }
+                }
+                if ft.is_file() {
+                    if is_our_temp(&name) {
+                        found.temps.push(rel_name);
+                        continue;
+                    }
+                    if self.ours.contains(&rel_name)
+                        || (rel.is_empty() && (name == MANIFEST || name == LOCK))
+                        || (name == LOCK && self.whole.iter().any(|w| below(&rel, w)))
+                    {
+                        continue;
+                    }
+                } else if ft.is_dir() {
+                    if self.into.contains(&rel_name)
+                        || self.whole.iter().any(|w| below(&rel_name, w))
+                    {
+                        stack.push((entry.path(), rel_name, depth + 1));
+                        continue;
+                    }
+                    // a foreign folder is not searched; an empty one is no one's files
+                    let empty = fs::read_dir(entry.path()).is_ok_and(|mut d| d.next().is_none());
+                    if empty {
+                        continue;
+                    }
+                    found.foreign.push(format!("{rel_name}/"));
+                    if found.foreign.len() >= enough {
+                        return Ok(found);
+                    }
+                    continue;
+                }
+                found.foreign.push(rel_name);
+                if found.foreign.len() >= enough {
+                    return Ok(found);
+                }
+            }
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(test)]
@@ -276,22 +499,22 @@ mod tests {
     fn refuses_foreign_files_and_replaces_own_run() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("run");
-        let mut out = OutDir::prepare(&dir, false, "train").unwrap();
+        let mut out = OutDir::prepare(&dir, false, "train", Layout::default()).unwrap();
         out.write_atomic("summary.json", b"{}").unwrap();
         out.write_atomic("snapshots/snapshot-1.safetensors", b"x")
             .unwrap();
         drop(out);
         // a second run into the same folder replaces the first
-        let out = OutDir::prepare(&dir, false, "train").unwrap();
+        let out = OutDir::prepare(&dir, false, "train", Layout::default()).unwrap();
         assert!(!dir.join("summary.json").exists());
         drop(out);
         // a file lrtool did not write makes the folder off limits
         fs::write(dir.join("notes.txt"), "mine").unwrap();
-        let err = OutDir::prepare(&dir, false, "train").unwrap_err();
+        let err = OutDir::prepare(&dir, false, "train", Layout::default()).unwrap_err();
         assert!(crate::error::is_input_error(&err));
         assert!(err.to_string().contains("notes.txt"), "{err}");
         // --force keeps the foreign file
-        OutDir::prepare(&dir, true, "train").unwrap();
+        OutDir::prepare(&dir, true, "train", Layout::default()).unwrap();
         assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
     }
 

@@ -396,10 +396,7 @@ fn a_read_only_output_folder_is_refused_naming_the_path() {
         line.contains("--out out") && line.contains("not writable"),
         "{line}"
     );
-    assert!(
-        line.contains(".lrtool-manifest.json"),
-        "names the file: {line}"
-    );
+    assert!(line.contains(".lrtool-lock"), "names the file: {line}");
     drop(guard);
     fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing written");

@@ -57,6 +57,11 @@ pub struct CompareOptions {
     /// runs against another target).
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub merge: Vec<PathBuf>,
+    /// Keep the runs of an earlier comparison of the same experiment in --out that finished
+    /// (one killed or interrupted), and run only the rest; the result is the one an unbroken run
+    /// writes [default: off: an earlier comparison in --out is replaced].
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// One flag's setting from a config file, `--arms` or the command line.

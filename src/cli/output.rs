@@ -11,7 +11,8 @@ pub struct OutputArgs {
     /// Output folder [default: runs/<command>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Write into a folder that holds files lrtool did not write (they are left alone).
+    /// Write into a folder that holds files lrtool did not write: they are left alone, and a
+    /// file in the way of an output is still refused [default: off].
     #[arg(long)]
     pub force: bool,
     /// Print the summary as JSON on stdout (and nothing else there).

@@ -21,7 +21,7 @@ use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_ra
 use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
-use crate::output::OutDir;
+use crate::output::{Layout, OutDir};
 use crate::report::find_lr::{
     RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
 };
@@ -29,6 +29,15 @@ use crate::report::records::{
     FindLrConfig, FindLrSummary, RangeTried, ScheduleBounds, SweepFacts, SweepRange, SweepSettings,
     TriangularBounds,
 };
+
+/// What a run of `find-lr` may write in its folder.
+const OUTPUTS: [&str; 5] = [
+    "steps.csv",
+    "find-lr.svg",
+    "summary.json",
+    "timing.json",
+    "report.html",
+];
 use crate::schedule::RangeTest;
 use crate::train::{self, End, FitSettings, Observer};
 
@@ -267,7 +276,12 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "find-lr")?;
+    let mut out = OutDir::prepare(
+        &out_cfg.out,
+        out_cfg.force,
+        "find-lr",
+        Layout::outputs(&OUTPUTS),
+    )?;
     let bench = Bench {
         splits: &splits,
         model_cfg: &model_cfg,

@@ -12,6 +12,19 @@ use crate::ensemble::{self, Predictions};
 use crate::input_bail;
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
+    if let Some(out) = &args.output {
+        // the same file by any spelling or hard link: the predictions would replace their input
+        let inputs = args.models.iter().map(|m| ("--model", m));
+        for (flag, input) in inputs.chain(std::iter::once(("--input", &args.input))) {
+            if crate::output::same_path(out, input) {
+                input_bail!(
+                    "--output {}: is the same file as {flag} {}; write the predictions elsewhere",
+                    out.display(),
+                    input.display()
+                );
+            }
+        }
+    }
     let models = load_models(&args.models)?;
     let first = &models[0];
     let Some(names) = &first.feature_names else {

@@ -19,7 +19,23 @@ use crate::linalg;
 use crate::observers::{
     CsvLog, EnsembleResult, EpochColumns, Progress, SnapshotRecord, SnapshotSaver,
 };
-use crate::output::OutDir;
+use crate::output::{Layout, OutDir};
+
+/// What a run of `snapshot-ensemble` may write in its folder.
+const OUTPUTS: [&str; 12] = [
+    "steps.csv",
+    "epochs.csv",
+    "snapshots.csv",
+    "model.safetensors",
+    "baseline/**",
+    "snapshots/**",
+    "loss.svg",
+    "lr.svg",
+    "snapshot-ensemble.svg",
+    "summary.json",
+    "timing.json",
+    "report.html",
+];
 use crate::report::plot::{Panel, Scale, Series, render_svg};
 use crate::report::records::{
     BaselineFacts, EnsembleFacts, EnsembleSettings, FinalFacts, SnapshotConfig, SnapshotFacts,
@@ -220,7 +236,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         run_cfg.seed,
     );
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "snapshot-ensemble")?;
+    let mut out = OutDir::prepare(
+        &out_cfg.out,
+        out_cfg.force,
+        "snapshot-ensemble",
+        Layout::outputs(&OUTPUTS),
+    )?;
     let initial = model.clone();
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(

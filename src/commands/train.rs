@@ -12,7 +12,19 @@ use crate::data::{Batcher, Dataset, Splits};
 use crate::linalg;
 use crate::nn::Mlp;
 use crate::observers::{CsvLog, EarlyStopSettings, EarlyStopping, EpochColumns, Progress};
-use crate::output::OutDir;
+use crate::output::{Layout, OutDir};
+
+/// What a run of `train` may write in its folder.
+pub const OUTPUTS: [&str; 8] = [
+    "steps.csv",
+    "epochs.csv",
+    "model.safetensors",
+    "loss.svg",
+    "lr.svg",
+    "summary.json",
+    "timing.json",
+    "report.html",
+];
 use crate::report::records::{
     EarlyStopFacts, EpochFacts, LrCut, TrainConfig, TrainResult, TrainSummary,
 };
@@ -221,7 +233,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         run_cfg.seed,
     );
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_cfg.out, out_cfg.force, "train")?;
+    let mut out = OutDir::prepare(
+        &out_cfg.out,
+        out_cfg.force,
+        "train",
+        Layout::outputs(&OUTPUTS),
+    )?;
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
         out.create("steps.csv")?,

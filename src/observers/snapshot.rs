@@ -237,7 +237,13 @@ mod tests {
     #[test]
     fn saves_at_cycle_ends_and_ensembles_the_last_keep() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut out = OutDir::prepare(&tmp.path().join("run"), false, "test").unwrap();
+        let mut out = OutDir::prepare(
+            &tmp.path().join("run"),
+            false,
+            "test",
+            crate::output::Layout::default(),
+        )
+        .unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let mut model = Mlp::new(&[2, 4, 3], Activation::Relu, InitScheme::Torch, &mut rng);
         let val = Part {

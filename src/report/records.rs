@@ -544,6 +544,9 @@ pub struct CompareSummary {
     pub command: String,
     pub experiment: Experiment,
     pub files: Vec<String>,
+    /// A signal stopped the comparison: some runs were interrupted or not run.
+    #[serde(default)]
+    pub interrupted: bool,
     pub lrtool_version: String,
     pub runs: Vec<CompareRun>,
     pub shard: Option<Shard>,

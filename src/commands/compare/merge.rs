@@ -158,7 +158,13 @@ pub(super) fn merge(args: &CompareArgs, started: Instant) -> anyhow::Result<()> 
         }
     }
     let quiet = args.train.output.quiet || args.train.output.json;
-    let mut out = OutDir::prepare(&out_path, args.train.output.force, "compare")?;
+    let folders: Vec<String> = all.iter().map(|&(a, seed)| exp.folder(a, seed)).collect();
+    let mut out = OutDir::prepare(
+        &out_path,
+        args.train.output.force,
+        "compare",
+        layout(&folders, Vec::new(), identity(&exp, None)),
+    )?;
     remove_empty_dirs(&out.join("runs"));
     let mut records = Vec::with_capacity(all.len());
     for (pos, &(a, seed)) in all.iter().enumerate() {
@@ -193,28 +199,21 @@ pub(super) fn absolute(p: &Path) -> PathBuf {
     fs::canonicalize(p).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(p))
 }
 
-/// Copy a run folder: the files its manifest lists, and the manifest.
+/// Copy a run folder: its manifest first (so a copy cut short is still covered by it), then
+/// the files it lists, each a regular file reached through real folders only.
 pub(super) fn copy_run(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let manifest = from.join(crate::output::MANIFEST);
-    let text = fs::read_to_string(&manifest)
-        .map_err(|e| input_err!("{}: cannot read: {e}", manifest.display()))?;
-    let files: Vec<String> = serde_json::from_str::<Value>(&text)
-        .map_err(|e| input_err!("{}: {e}", manifest.display()))?["files"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| f.as_str().map(String::from))
-        .filter(|f| !f.split('/').any(|c| c == ".." || c.is_empty()))
-        .collect();
-    for f in files
-        .iter()
-        .chain(std::iter::once(&crate::output::MANIFEST.to_string()))
-    {
-        let src = from.join(f);
-        if !src.is_file() {
+    let manifest = crate::output::read_manifest(from)?.ok_or_else(|| {
+        input_err!(
+            "{}: cannot read: no such file",
+            from.join(crate::output::MANIFEST).display()
+        )
+    })?;
+    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for f in std::iter::once(&crate::output::MANIFEST.to_string()).chain(&manifest.files) {
+        if crate::output::kind_of(from, f) != Ok(crate::output::Kind::File) {
             continue;
         }
+        let src = from.join(f);
         let dst = to.join(f);
         if let Some(parent) = dst.parent() {
             fs::create_dir_all(parent)

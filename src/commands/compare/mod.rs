@@ -28,10 +28,12 @@ use crate::schedule::ScheduleKind;
 use crate::{input_bail, input_err};
 
 mod merge;
+mod resume;
 mod runs;
 mod spec;
 
 use merge::*;
+use resume::*;
 use runs::*;
 use spec::*;
 pub use spec::{ArmSpec, FlagSet, parse_arms};
@@ -39,6 +41,9 @@ pub use spec::{ArmSpec, FlagSet, parse_arms};
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     if !args.compare.merge.is_empty() {
+        if args.compare.resume {
+            input_bail!("--resume: not with --merge (a merge copies finished runs only)");
+        }
         return merge(&args, started);
     }
     let opts = &args.compare;
@@ -195,9 +200,35 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             None => PathBuf::from("runs/compare"),
         });
     let quiet = args.train.output.quiet || args.train.output.json;
+    let folders: Vec<String> = selected
+        .iter()
+        .map(|&(a, seed)| experiment.folder(a, seed))
+        .collect();
+    let identity = identity(&experiment, shard);
+    let keep = if opts.resume {
+        finished_runs(&out_path, &experiment, &selected, &identity)?
+    } else {
+        Vec::new()
+    };
     crate::interrupt::install();
-    let mut out = OutDir::prepare(&out_path, args.train.output.force, "compare")?;
+    let mut out = OutDir::prepare(
+        &out_path,
+        args.train.output.force,
+        "compare",
+        layout(&folders, keep.clone(), identity),
+    )?;
     remove_empty_dirs(&out.join("runs"));
+    for folder in &keep {
+        adopt_run(&mut out, folder)?;
+    }
+    if !quiet && !keep.is_empty() {
+        eprintln!(
+            "lrtool compare --resume: keeping {} finished run{} of {}",
+            keep.len(),
+            if keep.len() == 1 { "" } else { "s" },
+            out.path().display()
+        );
+    }
 
     // the runs, in parallel; each writes its own folder
     let jobs = jobs.min(selected.len()).max(1);
@@ -224,7 +255,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             .par_iter()
             .with_max_len(1)
             .map(|&(a, seed)| {
-                let dir = out.join(&experiment.folder(a, seed));
+                let folder = experiment.folder(a, seed);
+                let dir = out.join(&folder);
+                if keep.contains(&folder) {
+                    return kept_end(&dir, a, seed);
+                }
                 let t = Instant::now();
                 let end = run_one(&plans[a], seed, &dir);
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -315,17 +350,12 @@ fn task_name(t: Task) -> &'static str {
 
 /// Record a run folder's files (as its own manifest lists them) in the comparison's manifest.
 fn adopt_run(out: &mut OutDir, folder: &str) -> anyhow::Result<()> {
-    let manifest = out.join(folder).join(crate::output::MANIFEST);
-    let Ok(text) = fs::read_to_string(&manifest) else {
+    let Some(manifest) = crate::output::read_manifest(&out.join(folder))? else {
         return Ok(());
     };
-    let files: Vec<String> = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["files"].as_array().cloned())
-        .unwrap_or_default()
+    let files: Vec<String> = manifest
+        .files
         .iter()
-        .filter_map(|f| f.as_str())
-        .filter(|f| !f.split('/').any(|c| c == ".." || c.is_empty()))
         .map(|f| format!("{folder}/{f}"))
         .chain(std::iter::once(format!(
             "{folder}/{}",

@@ -93,6 +93,9 @@ pub fn summary_record(
         command: "compare".to_string(),
         experiment: exp.clone(),
         files: files.iter().map(|f| f.to_string()).collect(),
+        interrupted: records
+            .iter()
+            .any(|r| matches!(r.status, Status::Interrupted | Status::NotRun)),
         lrtool_version: env!("CARGO_PKG_VERSION").to_string(),
         runs,
         shard: shard.map(|(i, n)| Shard {
