@@ -495,7 +495,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         // wall-clock: the only values that differ between two runs of the same command
         samples_per_s,
         steps_per_epoch: steps_per_epoch as u64,
-        total_steps: total_steps as u64,
+        total_steps,
         train_s: outcome.seconds,
     };
     let summary = serde_json::to_value(&typed)?;

@@ -190,7 +190,7 @@ pub fn fit_shape(lrs: &[f64], raw: &[f64]) -> Option<CurveShape> {
     let n = raw
         .iter()
         .zip(lrs)
-        .position(|(l, lr)| !l.is_finite() || !(lr.is_finite() && *lr > 0.0))
+        .position(|(l, lr)| !(l.is_finite() && lr.is_finite() && *lr > 0.0))
         .unwrap_or(raw.len().min(lrs.len()));
     if n < 8 {
         return None;
@@ -235,7 +235,9 @@ pub fn fit_shape(lrs: &[f64], raw: &[f64]) -> Option<CurveShape> {
     let h = |i: usize, a: f64| suf[i][1] - a * suf[i][0];
     let hy = |i: usize, a: f64| suf[i][4] - a * suf[i][3];
     let stride = n.div_ceil(MAX_CANDIDATES).max(1);
-    let mut best: Option<(f64, usize, Option<usize>, Vec<f64>, Vec<Vec<f64>>)> = None;
+    // (sse, descent start, rise start, coefficients, normal matrix)
+    type Fit = (f64, usize, Option<usize>, Vec<f64>, Vec<Vec<f64>>);
+    let mut best: Option<Fit> = None;
     for i1 in (0..n - 2).step_by(stride) {
         let x1 = x[i1];
         // plateau and descent only: the fit stops at the bottom
@@ -308,8 +310,9 @@ fn solve(g: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
         m.swap(c, p);
         for r in c + 1..k {
             let f = m[r][c] / m[c][c];
-            for j in c..=k {
-                m[r][j] -= f * m[c][j];
+            let (top, rest) = m.split_at_mut(r);
+            for (x, y) in rest[0][c..=k].iter_mut().zip(&top[c][c..=k]) {
+                *x -= f * y;
             }
         }
     }
