@@ -6,15 +6,17 @@
 //! - Noise: the per-step standard deviation of the raw loss, estimated robustly from the median
 //!   absolute deviation of first differences (a slow trend hardly changes differences; single
 //!   spikes do not move a median): `σ = 1.4826 · MAD(Δloss) / √2`.
-//! - A slope test: least squares of raw loss against log10(lr) over a window; its standard error
-//!   is `σ / √Sxx`. A window *falls* when `slope < −K·se` ([`K_SIGMA`]) and its fitted drop is at
-//!   least 5 % of the whole drop (so that a noise-free curve's infinitesimal tail is not a descent).
-//! - `K = 4`: one-sided, a Gaussian tail of 3e-5 per window; a scan over a 10-decade sweep makes
-//!   about 20 independent windows, so pure noise reads as a descent well under 0.1 % of the time,
-//!   while the descents that matter give t values in the tens.
+//! - The shape ([`fit_shape`]): a plateau and a straight descent fitted to the raw losses up to
+//!   their lowest point; the descent counts when its slope is below −K standard errors
+//!   ([`K_SIGMA`], `se` from σ) and its fitted fall is at least 5 % of the loss level.
+//! - A slope test over a stretch ([`fit_line`]): least squares against log10(lr), standard error
+//!   `σ / √Sxx`; a plateau is flat when its slope is within K standard errors of 0, and an
+//!   `--auto-extend` below the old `--min` adds information only when its points have a slope.
+//! - `K = 4`: one-sided, a Gaussian tail of 3e-5, while the descents that matter give t values in
+//!   the tens.
 //!
-//! The command can call these with the raw and smoothed losses each sweep already records (for
-//! repeats, on the median raw curve).
+//! [`phases`] and [`stable_suggestions`] take the raw and smoothed losses each sweep already
+//! records (for repeats, the median raw curve).
 
 use super::{Consensus, Phases, Smoother, Suggestion, consensus, suggest_all};
 
@@ -96,41 +98,6 @@ pub fn window_len(lrs: &[f64]) -> usize {
         return 8;
     }
     ((1.0 / median(&steps)).round() as usize).max(8)
-}
-
-/// The first index at which a window of [`window_len`] raw points falls beyond noise (see the
-/// module doc); None when no window does. The drop it is compared with is the first window's mean
-/// minus the lowest smoothed loss.
-pub fn descent_start(lrs: &[f64], raw: &[f64], smooth: &[f64]) -> Option<usize> {
-    let n = raw
-        .iter()
-        .chain(smooth.iter())
-        .position(|l| !l.is_finite())
-        .map(|p| p % raw.len().max(1))
-        .unwrap_or(raw.len())
-        .min(lrs.len())
-        .min(smooth.len());
-    let w = window_len(&lrs[..n]);
-    if n < w {
-        return None;
-    }
-    let sigma = noise_sd(&raw[..n])?;
-    let first = raw[..w].iter().sum::<f64>() / w as f64;
-    let lowest = smooth[..n].iter().cloned().fold(f64::INFINITY, f64::min);
-    let drop = first - lowest;
-    if drop <= 0.0 {
-        return None;
-    }
-    (0..=n - w).find(|&i| {
-        fit_line(&lrs[i..i + w], &raw[i..i + w], sigma)
-            .is_some_and(|f| f.t < -K_SIGMA && -f.change >= 0.05 * drop)
-    })
-}
-
-/// True when the start of the curve is flat within noise: a descent exists, but not in the first
-/// window. Replaces `Phases::flat_start` when the raw losses are known.
-pub fn flat_start(lrs: &[f64], raw: &[f64], smooth: &[f64]) -> bool {
-    descent_start(lrs, raw, smooth).is_some_and(|i| i > 0)
 }
 
 /// `--auto-extend` towards lower LRs: do the points below `previous_min` add information? No when
@@ -429,41 +396,76 @@ mod tests {
         seed: u64,
         beta: f64,
     ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let n = ((max / min).log10() * per_decade as f64).round() as u64 + 1;
-        let lrs: Vec<f64> = (0..n)
-            .map(|i| sweep_lr(SweepMode::Exp, min, max, n, i))
-            .collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let noise = Normal::new(0.0, sd).unwrap();
-        // noise drawn from the top of the range down, so two ranges ending at the same --max
-        // share the noise of the points they share (only the range differs, not the luck)
-        let mut raw: Vec<f64> = lrs
-            .iter()
-            .rev()
-            .map(|lr| {
-                let x = lr.log10();
-                let base = if x < -4.0 {
-                    2.3
-                } else if x < -2.0 {
-                    2.3 - 0.9 * (x + 4.0)
-                } else {
-                    0.5 + 2.0 * (x + 2.0)
-                };
-                base + noise.sample(&mut rng)
-            })
-            .collect();
-        raw.reverse();
-        let mut sm = Smoother::new(beta);
-        let smooth = raw.iter().map(|&l| sm.push(l)).collect();
-        (lrs, raw, smooth)
+        let v = Vee {
+            level: 2.3,
+            start: -4.0,
+            slope: 0.9,
+            bottom: -2.0,
+            floor: 0.5,
+            rise: 2.0,
+        };
+        v.sample(min, max, per_decade, sd, seed, beta)
+    }
+
+    /// A range-test curve against x = log10(lr): flat at `level` below `start`, falling by `slope`
+    /// per decade to `bottom`, then rising from `floor` by `rise` per decade.
+    struct Vee {
+        level: f64,
+        start: f64,
+        slope: f64,
+        bottom: f64,
+        floor: f64,
+        rise: f64,
+    }
+
+    impl Vee {
+        /// The curve on an exp grid plus Gaussian noise, and its smoothing with `beta`.
+        fn sample(
+            &self,
+            min: f64,
+            max: f64,
+            per_decade: u64,
+            sd: f64,
+            seed: u64,
+            beta: f64,
+        ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+            let n = ((max / min).log10() * per_decade as f64).round() as u64 + 1;
+            let lrs: Vec<f64> = (0..n)
+                .map(|i| sweep_lr(SweepMode::Exp, min, max, n, i))
+                .collect();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let noise = Normal::new(0.0, sd).unwrap();
+            // noise drawn from the top of the range down, so two ranges ending at the same --max
+            // share the noise of the points they share (only the range differs, not the luck)
+            let mut raw: Vec<f64> = lrs
+                .iter()
+                .rev()
+                .map(|lr| {
+                    let x = lr.log10();
+                    let base = if x < self.start {
+                        self.level
+                    } else if x < self.bottom {
+                        self.level - self.slope * (x - self.start)
+                    } else {
+                        self.floor + self.rise * (x - self.bottom)
+                    };
+                    base + noise.sample(&mut rng)
+                })
+                .collect();
+            raw.reverse();
+            let mut sm = Smoother::new(beta);
+            let smooth = raw.iter().map(|&l| sm.push(l)).collect();
+            (lrs, raw, smooth)
+        }
     }
 
     #[test]
     fn a_flat_noisy_start_reads_flat() {
         for seed in 0..20 {
             let (lrs, raw, smooth) = curve(1e-8, 1.0, 15, 0.15, seed);
-            assert!(flat_start(&lrs, &raw, &smooth), "seed {seed}");
-            let d = descent_start(&lrs, &raw, &smooth).unwrap();
+            let p = phases(&lrs, &raw, &smooth, false, 1e-8, 1.0);
+            assert!(p.flat_start, "seed {seed}");
+            let d = fit_shape(&lrs, &raw).unwrap().descent_start;
             assert!(lrs[d] > 1e-5 && lrs[d] < 1e-3, "seed {seed}: {}", lrs[d]);
             // the old rule sees the noise as a descent at --min for some seeds; ours never does
             let sigma = noise_sd(&raw).unwrap();
@@ -474,10 +476,12 @@ mod tests {
     #[test]
     fn a_descent_from_the_first_point_reads_as_falling() {
         for seed in 0..20 {
-            // from 10^-3.5: inside the descent (−0.9 per decade; t ≈ −9 over the first window)
+            // from 10^-3.5: inside the descent (−0.9 per decade)
             let (lrs, raw, smooth) = curve(10f64.powf(-3.5), 1.0, 15, 0.1, seed);
-            assert_eq!(descent_start(&lrs, &raw, &smooth), Some(0), "seed {seed}");
-            assert!(!flat_start(&lrs, &raw, &smooth));
+            let d = fit_shape(&lrs, &raw).unwrap().descent_start;
+            assert!(d < window_len(&lrs), "seed {seed}: {d}");
+            let p = phases(&lrs, &raw, &smooth, false, 10f64.powf(-3.5), 1.0);
+            assert!(p.descent && !p.flat_start, "seed {seed}");
         }
     }
 
@@ -525,31 +529,15 @@ mod tests {
     /// Shallow: flat at 0.69 up to 1e-3, −0.2 per decade to 10^−1.5, then a rise (a small, noisy
     /// binary problem: no single decade falls beyond noise, the whole curve does).
     fn shallow(min: f64, sd: f64, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let n = ((1.0 / min).log10() * 15.0).round() as u64 + 1;
-        let lrs: Vec<f64> = (0..n)
-            .map(|i| sweep_lr(SweepMode::Exp, min, 1.0, n, i))
-            .collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let noise = Normal::new(0.0, sd).unwrap();
-        let mut raw: Vec<f64> = lrs
-            .iter()
-            .rev()
-            .map(|lr| {
-                let x = lr.log10();
-                let base = if x < -3.0 {
-                    0.69
-                } else if x < -1.5 {
-                    0.69 - 0.2 * (x + 3.0)
-                } else {
-                    0.39 + 1.5 * (x + 1.5)
-                };
-                base + noise.sample(&mut rng)
-            })
-            .collect();
-        raw.reverse();
-        let mut sm = Smoother::new(0.98);
-        let smooth = raw.iter().map(|&l| sm.push(l)).collect();
-        (lrs, raw, smooth)
+        let v = Vee {
+            level: 0.69,
+            start: -3.0,
+            slope: 0.2,
+            bottom: -1.5,
+            floor: 0.39,
+            rise: 1.5,
+        };
+        v.sample(min, 1.0, 15, sd, seed, 0.98)
     }
 
     #[test]
