@@ -48,8 +48,9 @@ pub struct SweepArgs {
     /// Rows per mini-batch (the suggestions hold for this batch size).
     #[arg(long, default_value_t = 32)]
     pub batch_size: i64,
-    /// Seed for the split, the initialisation and the data order (repeats use seed, seed+1, … for
-    /// initialisation and data order; the split stays the one of --seed).
+    /// Seed for the split, the initialisation and the sweep's mini-batches, each drawn by its
+    /// place on the LR grid, so a lower --min leaves the batches above it unchanged (repeats use
+    /// seed, seed+1, … for initialisation and batches; the split stays the one of --seed).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Run this many sweeps with different seeds (initialisation and data order) and report the

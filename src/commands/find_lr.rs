@@ -197,7 +197,9 @@ fn run_sweep(
 ) -> anyhow::Result<Sweep> {
     let mut model = b.model_cfg.build(b.inputs, b.outputs, seed)?;
     let mut optimizer = b.optim_cfg.build(&model);
-    let mut batcher = Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed);
+    let first_key = lr_finder::sweep_first_key(b.sweep.mode, min, max, steps);
+    let mut batcher =
+        Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed).keyed(first_key);
     let epochs = (steps as usize).div_ceil(batcher.steps_per_epoch());
     let policy = RangeTest {
         mode: b.sweep.mode,

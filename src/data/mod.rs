@@ -73,8 +73,8 @@ impl Dataset {
 
 use crate::nn::Targets;
 use ndarray::{ArrayView2, Axis, s};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Independent random streams derived from the one `--seed`, so that changing how one consumer
@@ -84,6 +84,8 @@ pub enum Stream {
     Split = 1,
     Init = 2,
     Shuffle = 3,
+    /// The range test's batches, each drawn from its own key (see [`Batcher::keyed`]).
+    SweepBatch = 4,
 }
 
 /// A portable, seeded generator for one purpose.
@@ -240,9 +242,20 @@ pub struct Batcher {
     /// Full batches only: the rows left over at the end of an epoch are skipped.
     drop_last: bool,
     rng: ChaCha8Rng,
+    /// Set by [`Batcher::keyed`]: every batch is drawn from its own key instead of from epochs.
+    keyed: Option<Keyed>,
     x: Array2<f32>,
     classes: Vec<u32>,
     values: Vec<f32>,
+}
+
+/// The keyed stream: the seed, the key of the next batch, and the positions swapped while
+/// drawing one batch (undone after it, so that `order` stays the identity between batches).
+#[derive(Debug)]
+struct Keyed {
+    seed: u64,
+    next: i64,
+    swaps: Vec<usize>,
 }
 
 impl Batcher {
@@ -258,6 +271,7 @@ impl Batcher {
             shuffle,
             drop_last: false,
             rng: rng_for(seed, Stream::Shuffle),
+            keyed: None,
             x: Array2::zeros((batch_size, part.x.ncols())),
             classes,
             values,
@@ -268,6 +282,25 @@ impl Batcher {
     /// come up again after the next shuffle); the range test of the benchmarks works this way.
     pub fn drop_last(mut self, on: bool) -> Batcher {
         self.drop_last = on;
+        self
+    }
+
+    /// Draw every mini-batch from its own key, the first one from `first_key` and each next one
+    /// from the key after, instead of from a sequence of epochs: batch `k` holds `batch_size`
+    /// distinct rows chosen by a generator seeded with the seed and `k` (rows `k·batch_size …`
+    /// in order, wrapping around, without shuffling). The batch with a given key is then the same
+    /// whatever came before it, which is what lets the range test hand the same batch to the same
+    /// learning rate however far down its range starts. Every batch is full (the epoch's short
+    /// last batch does not occur); [`Batcher::start_epoch`] does nothing.
+    pub fn keyed(mut self, first_key: i64) -> Batcher {
+        let seed = self.rng.get_seed();
+        let seed = u64::from_le_bytes(seed[..8].try_into().expect("8 bytes"));
+        self.order = (0..self.order.len()).collect();
+        self.keyed = Some(Keyed {
+            seed,
+            next: first_key,
+            swaps: Vec::with_capacity(self.batch_size),
+        });
         self
     }
 
@@ -287,16 +320,58 @@ impl Batcher {
 
     /// Start a new epoch: draw a fresh order of the rows (unless shuffling is off).
     pub fn start_epoch(&mut self) {
-        if self.shuffle {
+        if self.shuffle && self.keyed.is_none() {
             self.order.shuffle(&mut self.rng);
         }
     }
 
     /// The `b`-th mini-batch of the current epoch.
     pub fn batch(&mut self, part: &Part, b: usize) -> (ArrayView2<'_, f32>, Targets<'_>) {
+        if self.keyed.is_some() {
+            return self.keyed_batch(part);
+        }
         let start = b * self.batch_size;
         let end = (start + self.batch_size).min(self.order.len());
-        let rows = end - start;
+        self.fill(part, start, end);
+        self.view(part, end - start)
+    }
+
+    /// The next batch of the keyed stream: a partial Fisher–Yates draw of `batch_size` rows into
+    /// the front of `order`, gathered, then undone (O(batch_size), no allocation).
+    fn keyed_batch(&mut self, part: &Part) -> (ArrayView2<'_, f32>, Targets<'_>) {
+        let n = self.order.len();
+        let bs = self.batch_size.min(n);
+        let keyed = self.keyed.as_mut().expect("keyed stream");
+        let key = keyed.next;
+        keyed.next += 1;
+        if self.shuffle {
+            // one generator per key: the seed's words mixed with the key, on the batches' stream
+            let mixed = keyed.seed ^ (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut rng = rng_for(mixed, Stream::SweepBatch);
+            keyed.swaps.clear();
+            for j in 0..bs {
+                let k = rng.random_range(j..n);
+                self.order.swap(j, k);
+                keyed.swaps.push(k);
+            }
+        } else {
+            let first = (key.rem_euclid(n as i64) as usize * bs) % n;
+            for (j, slot) in self.order[..bs].iter_mut().enumerate() {
+                *slot = (first + j) % n;
+            }
+        }
+        self.fill(part, 0, bs);
+        if self.shuffle {
+            let keyed = self.keyed.as_ref().expect("keyed stream");
+            for (j, &k) in keyed.swaps.iter().enumerate().rev() {
+                self.order.swap(j, k);
+            }
+        }
+        self.view(part, bs)
+    }
+
+    /// Copy the rows `order[start..end]` and their targets into the batch buffers.
+    fn fill(&mut self, part: &Part, start: usize, end: usize) {
         match (self.x.as_slice_mut(), part.x.as_slice()) {
             (Some(dst), Some(src)) if part.x.ncols() > 0 => {
                 let d = part.x.ncols();
@@ -310,20 +385,131 @@ impl Batcher {
                 }
             }
         }
-        let targets = match &part.y {
+        match &part.y {
             Target::Classes { labels, .. } => {
                 for (slot, &i) in self.classes.iter_mut().zip(&self.order[start..end]) {
                     *slot = labels[i];
                 }
-                Targets::Classes(&self.classes[..rows])
             }
             Target::Values(v) => {
                 for (slot, &i) in self.values.iter_mut().zip(&self.order[start..end]) {
                     *slot = v[i];
                 }
-                Targets::Values(&self.values[..rows])
             }
+        }
+    }
+
+    /// The first `rows` rows of the batch buffers, as the loss functions borrow them.
+    fn view(&self, part: &Part, rows: usize) -> (ArrayView2<'_, f32>, Targets<'_>) {
+        let targets = match &part.y {
+            Target::Classes { .. } => Targets::Classes(&self.classes[..rows]),
+            Target::Values(_) => Targets::Values(&self.values[..rows]),
         };
         (self.x.slice(s![..rows, ..]), targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 50 rows, one feature holding the row's index, labels `index % 3`.
+    fn part() -> Part {
+        let x = Array2::from_shape_fn((50, 1), |(i, _)| i as f32);
+        let labels = (0..50).map(|i| i % 3).collect();
+        let names = vec!["a".into(), "b".into(), "c".into()];
+        Part {
+            x,
+            y: Target::Classes { labels, names },
+        }
+    }
+
+    fn rows_of(b: &mut Batcher, p: &Part, i: usize) -> Vec<usize> {
+        let (x, t) = b.batch(p, i);
+        let rows: Vec<usize> = x.column(0).iter().map(|&v| v as usize).collect();
+        let Targets::Classes(labels) = t else {
+            panic!("classes")
+        };
+        for (&r, &l) in rows.iter().zip(labels) {
+            assert_eq!(l as usize, r % 3, "a row keeps its label");
+        }
+        rows
+    }
+
+    fn rows(b: &mut Batcher, p: &Part) -> Vec<usize> {
+        rows_of(b, p, 0)
+    }
+
+    #[test]
+    fn a_keyed_batch_is_the_same_whatever_came_before() {
+        let p = part();
+        let mut from0 = Batcher::new(&p, 8, true, 7).keyed(0);
+        let mut from5 = Batcher::new(&p, 8, true, 7).keyed(5);
+        let early: Vec<Vec<usize>> = (0..5).map(|_| rows(&mut from0, &p)).collect();
+        for _ in 0..20 {
+            let (a, b) = (rows(&mut from0, &p), rows(&mut from5, &p));
+            assert_eq!(a, b);
+            let mut sorted = a.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 8, "distinct rows: {a:?}");
+        }
+        assert_ne!(early[0], early[1], "keys draw different batches");
+        // negative keys (a range that starts below LR 1 counts down from there) work alike
+        let mut neg = Batcher::new(&p, 8, true, 7).keyed(-3);
+        let first = rows(&mut neg, &p);
+        assert_eq!(first, rows(&mut Batcher::new(&p, 8, true, 7).keyed(-3), &p));
+        // another seed, other batches
+        assert_ne!(
+            rows(&mut Batcher::new(&p, 8, true, 8).keyed(0), &p),
+            early[0]
+        );
+    }
+
+    #[test]
+    fn an_unshuffled_keyed_stream_walks_the_rows_in_order() {
+        let p = part();
+        let mut b = Batcher::new(&p, 8, false, 7).keyed(6);
+        // key 6: rows 48, 49, 0, … (wrapping around the 50 rows)
+        assert_eq!(rows(&mut b, &p), vec![48, 49, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(rows(&mut b, &p), (6..14).collect::<Vec<_>>());
+        let mut neg = Batcher::new(&p, 8, false, 7).keyed(-1);
+        assert_eq!(rows(&mut neg, &p), (42..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_keyed_stream_ignores_epochs_and_is_always_full() {
+        let p = part();
+        let mut a = Batcher::new(&p, 16, true, 1).keyed(0);
+        let mut b = Batcher::new(&p, 16, true, 1).keyed(0);
+        for k in 0..10 {
+            a.start_epoch();
+            let ra = rows(&mut a, &p);
+            assert_eq!(ra.len(), 16);
+            assert_eq!(ra, rows(&mut b, &p), "batch {k}");
+        }
+        // a batch larger than the rows takes every row once
+        let mut all = Batcher::new(&p, 80, true, 1).keyed(0);
+        let mut r = rows(&mut all, &p);
+        r.sort_unstable();
+        assert_eq!(r, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn epochs_shuffle_as_before_without_keys() {
+        let p = part();
+        let mut b = Batcher::new(&p, 16, true, 1);
+        let mut seen = Vec::new();
+        b.start_epoch();
+        for i in 0..b.steps_per_epoch() {
+            seen.extend(rows_of(&mut b, &p, i));
+        }
+        let mut rs = seen;
+        rs.sort_unstable();
+        assert_eq!(
+            rs,
+            (0..50).collect::<Vec<_>>(),
+            "an epoch sees every row once"
+        );
     }
 }

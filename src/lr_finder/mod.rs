@@ -45,6 +45,31 @@ pub fn sweep_lr(mode: SweepMode, min: f64, max: f64, steps: u64, i: u64) -> f64 
     }
 }
 
+/// The key of the sweep's first mini-batch, so that step `i` draws batch `first + i` and a given
+/// learning rate gets the same batch whatever the sweep's `min`: the first LR's position on the
+/// sweep's own grid counted from LR 1 (exp: `log10(min)` in steps of the grid's decades per step;
+/// linear: `min` in steps of the grid's increment). Two sweeps with the same steps per decade
+/// (the default 15) share their batches from the higher `min` on.
+pub fn sweep_first_key(mode: SweepMode, min: f64, max: f64, steps: u64) -> i64 {
+    if steps <= 1 || min >= max || min <= 0.0 {
+        return 0;
+    }
+    let per_step = match mode {
+        SweepMode::Exp => (max / min).log10() / (steps - 1) as f64,
+        SweepMode::Linear => (max - min) / (steps - 1) as f64,
+    };
+    let at = match mode {
+        SweepMode::Exp => min.log10(),
+        SweepMode::Linear => min,
+    };
+    let key = (at / per_step).round();
+    if key.is_finite() {
+        key.clamp(-1e15, 1e15) as i64
+    } else {
+        0
+    }
+}
+
 /// Default number of sweep steps: 15 per decade of the range, at least 50.
 pub fn default_steps(min: f64, max: f64) -> u64 {
     let decades = (max / min).log10().max(0.0);
@@ -915,6 +940,32 @@ mod tests {
         s.push(1.0);
         assert!(s.push(f64::NAN).is_nan());
         assert!(s.push(1.0).is_nan());
+    }
+
+    #[test]
+    fn the_first_key_lines_up_sweeps_that_start_lower() {
+        // the default grids of 1e-6 … 1 and 1e-10 … 1: the short sweep's first batch is the one
+        // the long sweep draws at the point nearest 1e-6 (within one step: the grids are 89
+        // steps over 6 decades and 149 over 10)
+        let (short, long) = (default_steps(1e-6, 1.0), default_steps(1e-10, 1.0));
+        let k_short = sweep_first_key(SweepMode::Exp, 1e-6, 1.0, short);
+        let k_long = sweep_first_key(SweepMode::Exp, 1e-10, 1.0, long);
+        let near = (0..long)
+            .min_by(|&a, &b| {
+                let d = |i| (sweep_lr(SweepMode::Exp, 1e-10, 1.0, long, i).log10() + 6.0).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap() as i64;
+        assert!(
+            (k_long + near - k_short).abs() <= 1,
+            "{k_long} + {near} vs {k_short}"
+        );
+        // both end at LR 1, at key 0
+        assert_eq!(k_short + short as i64 - 1, 0);
+        assert_eq!(k_long + long as i64 - 1, 0);
+        // a linear sweep counts in its increments; degenerate ranges give 0
+        assert_eq!(sweep_first_key(SweepMode::Linear, 0.1, 1.0, 10), 1);
+        assert_eq!(sweep_first_key(SweepMode::Exp, 1e-6, 1.0, 1), 0);
     }
 
     #[test]
