@@ -326,7 +326,10 @@ impl ModelConfig {
                 &mut rng,
             ));
         };
-        let loaded = crate::weights::load(path, "--init", self.activation)?;
+        let model_bytes = crate::limits::memory::model_bytes(&sizes);
+        let fits = format!("a model of layer sizes {}", join(&sizes));
+        let fits = u64::try_from(model_bytes).ok().map(|b| (b, fits.as_str()));
+        let loaded = crate::weights::load_fitting(path, "--init", self.activation, fits)?;
         let have = loaded.model.sizes();
         if have != sizes {
             input_bail!(
@@ -453,6 +456,15 @@ impl OptimConfig {
         match self {
             OptimConfig::Sgd(c) => Optimizer::Sgd(Sgd::new(model, *c)),
             OptimConfig::Adam(c) | OptimConfig::Adamw(c) => Optimizer::Adam(Adam::new(model, *c)),
+        }
+    }
+
+    /// Values of optimizer state per parameter (for the memory estimate): SGD's velocity, Adam's
+    /// two moments and AMSGrad's maximum.
+    pub fn state_slots(&self) -> u128 {
+        match self {
+            OptimConfig::Sgd(_) => 1,
+            OptimConfig::Adam(c) | OptimConfig::Adamw(c) => 2 + u128::from(c.amsgrad),
         }
     }
 
@@ -587,8 +599,14 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
     if sub == "compare" || Cli::command().find_subcommand(sub).is_none() {
         return Ok((args, None));
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
+    let text = crate::limits::read_text(
+        std::path::Path::new(&path),
+        &format!(
+            "--config {}",
+            crate::limits::cut(&path, crate::limits::ECHO_CHARS)
+        ),
+        crate::limits::Kind::Config,
+    )?;
     expand_config_text(&text, &path, args)
 }
 

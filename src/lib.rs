@@ -11,6 +11,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod interrupt;
+pub mod limits;
 pub mod linalg;
 pub mod lr_finder;
 pub mod nn;
@@ -39,6 +40,8 @@ pub fn argv() -> &'static [String] {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    limits::set_max_input_mb(cli.limits.max_input_mb);
+    limits::memory::set_max_memory_mb(cli.limits.max_memory_mb);
     match cli.command {
         Command::Train(args) => {
             commands::train::run(&config::RunSpec::from_train_args(&args, "train")?)

@@ -14,6 +14,7 @@ pub mod data;
 pub mod ensemble;
 pub mod evaluate;
 pub mod feedback;
+pub mod limits;
 pub mod model;
 pub mod optimizer;
 pub mod output;
@@ -46,6 +47,8 @@ pub use training::{ComputeArgs, RunArgs, TrainArgs};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub limits: limits::LimitArgs,
 }
 
 #[derive(Debug, Subcommand)]

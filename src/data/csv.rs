@@ -30,8 +30,7 @@ pub struct CsvOptions<'a> {
 /// file. A missing or unreadable file is an `InputError` naming the path.
 pub fn load_csv_file(path: &Path, opts: &CsvOptions) -> anyhow::Result<Dataset> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| crate::input_err!("{source}: cannot read the file: {e}"))?;
+    let bytes = crate::limits::read(path, &source, crate::limits::Kind::CsvData)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -262,8 +261,7 @@ impl CsvTable {
     /// Reads and parses the file at `path`; errors name the path.
     pub fn read(path: &Path) -> anyhow::Result<CsvTable> {
         let source = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| crate::input_err!("{source}: cannot read the file: {e}"))?;
+        let bytes = crate::limits::read(path, &source, crate::limits::Kind::Log)?;
         CsvTable::parse(&bytes, &source)
     }
 

@@ -132,6 +132,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         Some(j) => input_bail!("--jobs {j}: must be from 1 to 4096"),
     };
 
+    // each run's memory estimate counts the runs beside it
+    crate::limits::memory::set_side_by_side(jobs);
     // every arm validated (parsed by clap as its command, then planned) before anything runs
     let shared_has_schedule = shared.has("schedule");
     let mut plans = Vec::new();
