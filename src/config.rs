@@ -14,6 +14,11 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::Value;
 
+mod strict;
+
+/// JSON text with every repeated key in an object refused (config and experiment files).
+pub use strict::from_str as strict_json;
+
 use crate::cli::{
     Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
     SnapshotEnsembleArgs, TrainArgs,
@@ -629,7 +634,7 @@ pub fn expand_config_text(
         return Ok((args, None));
     };
     let path = path.to_string();
-    let json: Value = serde_json::from_str(text).map_err(|e| {
+    let json: Value = strict::from_str(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         input_err!(
@@ -666,10 +671,14 @@ pub fn expand_config_text(
         };
         let takes_value = arg.get_action().takes_values();
         let flag = format!("--{key}");
-        let mut push = |v: OsString| {
+        let overridden = given_on_cli(key);
+        let mut push = |v: OsString| -> anyhow::Result<()> {
             // a flag on the command line wins: the file's value is checked but not used
-            if !given_on_cli(key) {
+            if overridden {
+                check_overridden(&path, key, arg, &v)
+            } else {
                 extra.push(v);
+                Ok(())
             }
         };
         let wrong = |want: &str| input_err!("{path}: key \"{key}\" must be {want}, not {value}");
@@ -678,15 +687,15 @@ pub fn expand_config_text(
             Value::Null => continue,
             Value::Bool(b) if !takes_value => {
                 if *b {
-                    push(flag.into());
+                    push(flag.into())?;
                 }
             }
             _ if !takes_value => return Err(wrong("true or false")),
             Value::Bool(_) | Value::Object(_) => return Err(wrong("a number or a string")),
-            Value::Number(n) => push(format!("{flag}={n}").into()),
-            Value::String(s) => push(format!("{flag}={s}").into()),
+            Value::Number(n) => push(format!("{flag}={n}").into())?,
+            Value::String(s) => push(format!("{flag}={s}").into())?,
             Value::Array(items) if key == "sequence" => {
-                push(format!("{flag}={}", sequence_text(items, &path)?).into());
+                push(format!("{flag}={}", sequence_text(items, &path)?).into())?;
             }
             Value::Array(items) if LIST_KEYS.contains(&key.as_str()) => {
                 let mut parts = Vec::new();
@@ -697,7 +706,7 @@ pub fn expand_config_text(
                         _ => return Err(wrong("a list of numbers")),
                     }
                 }
-                push(format!("{flag}={}", parts.join(",")).into());
+                push(format!("{flag}={}", parts.join(",")).into())?;
             }
             Value::Array(_) => return Err(wrong("a single value, not a list")),
         }
@@ -709,6 +718,48 @@ pub fn expand_config_text(
     out.extend(extra);
     out.extend(args[2..].iter().cloned());
     Ok((out, Some(origin)))
+}
+
+/// A config file's value for a flag the command line also gives is not used, but it must still
+/// be a value the flag takes: `{"epochs": "three"}` beside `--epochs 1` is refused. `arg` is the
+/// flag's definition, `flag_text` the `--flag=value` the file's value becomes.
+fn check_overridden(
+    path: &str,
+    key: &str,
+    arg: &clap::Arg,
+    flag_text: &OsString,
+) -> anyhow::Result<()> {
+    let text = flag_text.to_string_lossy();
+    let Some((_, value)) = text.split_once('=') else {
+        return Ok(());
+    };
+    let probe = clap::Command::new("lrtool").no_binary_name(true).arg(
+        clap::Arg::new("value")
+            .long("value")
+            .value_parser(arg.get_value_parser().clone())
+            .action(clap::ArgAction::Set),
+    );
+    let Err(e) = probe.try_get_matches_from([format!("--value={value}")]) else {
+        return Ok(());
+    };
+    // clap words it "invalid value 'X' for '--value <value>': REASON", possible values below
+    let msg = e.to_string();
+    let reason = msg
+        .lines()
+        .next()
+        .and_then(|l| l.split_once("': "))
+        .map(|(_, r)| format!(": {r}"))
+        .unwrap_or_default();
+    let possible = msg
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("[possible values"))
+        .map(|l| format!(" {l}"))
+        .unwrap_or_default();
+    input_bail!(
+        "{path}: key \"{key}\": invalid value '{}' for --{key}{reason}{possible} (a value on the command line does not excuse the file's)",
+        crate::limits::cut(value, crate::limits::ECHO_CHARS)
+    )
 }
 
 /// `"sequence": [{"schedule": "linear", "start-factor": 0.1, "decay-steps": 5}, {"at": 5,

@@ -447,6 +447,50 @@ pub fn cut(text: &str, max: usize) -> String {
 /// The longest value echoed whole in a message.
 pub const ECHO_CHARS: usize = 200;
 
+/// The most items of a list (of columns, say) a message names.
+pub const LIST_ITEMS: usize = 20;
+
+/// The longest message line lrtool prints.
+pub const LINE_CHARS: usize = 4000;
+
+/// `items` joined by ", " for a message: at most [`LIST_ITEMS`] of them, each cut to 60
+/// characters, then how many more there are.
+pub fn list<I: IntoIterator<Item = String>>(items: I) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for item in items {
+        if shown.len() < LIST_ITEMS {
+            shown.push(cut(&item, 60));
+        } else {
+            more += 1;
+        }
+    }
+    let mut text = shown.join(", ");
+    if more > 0 {
+        text.push_str(&format!(", … and {more} more"));
+    }
+    text
+}
+
+/// A message line made readable whatever it echoes: every word (run of non-spaces) longer than
+/// [`ECHO_CHARS`] is cut, and the line is cut at [`LINE_CHARS`].
+pub fn readable_line(text: &str) -> String {
+    if text.len() <= ECHO_CHARS {
+        return text.to_string();
+    }
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|w| {
+            if w.chars().count() > ECHO_CHARS {
+                cut(w, ECHO_CHARS)
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    cut(&words.join(" "), LINE_CHARS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

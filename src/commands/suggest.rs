@@ -42,8 +42,9 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
     ] {
         if !table.has_column(name) {
             input_bail!(
-                "{shown}: no column \"{name}\" for {flag} (columns: {})",
-                table.columns().join(", ")
+                "{shown}: no column \"{}\" for {flag} (columns: {})",
+                crate::limits::cut(name, crate::limits::ECHO_CHARS),
+                crate::limits::list(table.columns().iter().cloned())
             );
         }
     }

@@ -82,12 +82,9 @@ pub fn parse_csv(
                     "{source}: target column \"{t}\" appears more than once in the header"
                 ),
                 (None, _) => crate::input_bail!(
-                    "{source}: no column named \"{t}\" for the target; the columns are {}",
-                    columns
-                        .iter()
-                        .map(|c| format!("\"{c}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{source}: no column named \"{}\" for the target; the columns are {}",
+                    crate::limits::cut(t, crate::limits::ECHO_CHARS),
+                    crate::limits::list(columns.iter().map(|c| format!("\"{c}\"")))
                 ),
             }
         }
@@ -303,8 +300,9 @@ impl CsvTable {
                 "{source}: column \"{name}\" appears more than once in the header"
             ),
             (None, _) => crate::input_bail!(
-                "{source}: no column \"{name}\" (columns: {})",
-                self.columns.join(", ")
+                "{source}: no column \"{}\" (columns: {})",
+                crate::limits::cut(name, crate::limits::ECHO_CHARS),
+                crate::limits::list(self.columns.iter().cloned())
             ),
         }
     }

@@ -224,18 +224,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         adopt_run(&mut out, folder)?;
     }
     if !quiet && !keep.is_empty() {
-        eprintln!(
+        crate::error::eprint_line(&format!(
             "lrtool compare --resume: keeping {} finished run{} of {}",
             keep.len(),
             if keep.len() == 1 { "" } else { "s" },
             out.path().display()
-        );
+        ));
     }
 
     // the runs, in parallel; each writes its own folder
     let jobs = jobs.min(selected.len()).max(1);
     if !quiet {
-        eprintln!(
+        crate::error::eprint_line(&format!(
             "lrtool compare: {} runs ({} arms × {} seeds{}) on {jobs} thread{}",
             selected.len(),
             experiment.arms.len(),
@@ -245,7 +245,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                 all_runs.len()
             )),
             if jobs == 1 { "" } else { "s" }
-        );
+        ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -266,7 +266,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                 let end = run_one(&plans[a], seed, &dir);
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if !quiet && !matches!(end, RunEnd::NotRun) {
-                    eprintln!(
+                    crate::error::eprint_line(&format!(
                         "  [{k}/{}] {} seed {seed}: {} ({:.2} s)",
                         selected.len(),
                         experiment.arms[a].name,
@@ -278,7 +278,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                             RunEnd::NotRun => "not run".into(),
                         },
                         t.elapsed().as_secs_f64()
-                    );
+                    ));
                 }
                 end
             })

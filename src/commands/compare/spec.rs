@@ -301,7 +301,7 @@ pub(super) fn read_experiment_file(path: &Path) -> anyhow::Result<ExperimentFile
         &format!("--config {shown}"),
         crate::limits::Kind::Config,
     )?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| {
+    let json: Value = crate::config::strict_json(&text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         input_err!(

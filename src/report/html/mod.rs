@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn a_summary_missing_a_field_is_an_error_naming_it() {
         let tmp = tempfile::tempdir().unwrap();
-        fs::write(tmp.path().join("summary.json"), r#"{"command": "train"}"#).unwrap();
+        std::fs::write(tmp.path().join("summary.json"), r#"{"command": "train"}"#).unwrap();
         let err = render(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("summary.json: missing field `"), "{err}");
     }
