@@ -597,7 +597,13 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
             path = Some(p.to_string());
         }
     }
-    let (Some(path), Some(sub)) = (path, strs.get(1)) else {
+    // the subcommand may follow global flags (`lrtool --max-input-mb 100 train …`)
+    let cmd = Cli::command();
+    let sub = strs
+        .iter()
+        .skip(1)
+        .find(|w| cmd.find_subcommand(w).is_some());
+    let (Some(path), Some(sub)) = (path, sub) else {
         return Ok((args, None));
     };
     // compare reads its own experiment file (shared flags plus "arms" and "seeds")
@@ -626,10 +632,13 @@ pub fn expand_config_text(
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let Some(sub) = strs.get(1) else {
+    // built, so that the global flags (--max-input-mb, --max-memory-mb) are the subcommand's too
+    let mut cmd = Cli::command();
+    cmd.build();
+    let Some(at) = (1..strs.len()).find(|&i| cmd.find_subcommand(&strs[i]).is_some()) else {
         return Ok((args, None));
     };
-    let cmd = Cli::command();
+    let sub = &strs[at];
     let Some(sub_cmd) = cmd.find_subcommand(sub) else {
         return Ok((args, None));
     };
@@ -650,7 +659,10 @@ pub fn expand_config_text(
     };
     let known: Vec<&clap::Arg> = sub_cmd
         .get_arguments()
-        .filter(|a| a.get_long().is_some_and(|l| l != "config" && l != "help"))
+        .filter(|a| {
+            a.get_long()
+                .is_some_and(|l| !matches!(l, "config" | "help" | "version"))
+        })
         .collect();
     let given_on_cli = |long: &str| {
         strs.iter()
@@ -714,9 +726,9 @@ pub fn expand_config_text(
             origin.keys.push(key.clone());
         }
     }
-    let mut out: Vec<OsString> = args[..2].to_vec();
+    let mut out: Vec<OsString> = args[..=at].to_vec();
     out.extend(extra);
-    out.extend(args[2..].iter().cloned());
+    out.extend(args[at + 1..].iter().cloned());
     Ok((out, Some(origin)))
 }
 
@@ -733,33 +745,13 @@ fn check_overridden(
     let Some((_, value)) = text.split_once('=') else {
         return Ok(());
     };
-    let probe = clap::Command::new("lrtool").no_binary_name(true).arg(
-        clap::Arg::new("value")
-            .long("value")
-            .value_parser(arg.get_value_parser().clone())
-            .action(clap::ArgAction::Set),
-    );
-    let Err(e) = probe.try_get_matches_from([format!("--value={value}")]) else {
-        return Ok(());
-    };
-    // clap words it "invalid value 'X' for '--value <value>': REASON", possible values below
-    let msg = e.to_string();
-    let reason = msg
-        .lines()
-        .next()
-        .and_then(|l| l.split_once("': "))
-        .map(|(_, r)| format!(": {r}"))
-        .unwrap_or_default();
-    let possible = msg
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("[possible values"))
-        .map(|l| format!(" {l}"))
-        .unwrap_or_default();
-    input_bail!(
-        "{path}: key \"{key}\": invalid value '{}' for --{key}{reason}{possible} (a value on the command line does not excuse the file's)",
-        crate::limits::cut(value, crate::limits::ECHO_CHARS)
-    )
+    match crate::cli::check_value(arg, value) {
+        Ok(()) => Ok(()),
+        Err(why) => input_bail!(
+            "{path}: key \"{key}\": invalid value '{}' for --{key}{why} (a value on the command line does not excuse the file's)",
+            crate::limits::cut(value, crate::limits::ECHO_CHARS)
+        ),
+    }
 }
 
 /// `"sequence": [{"schedule": "linear", "start-factor": 0.1, "decay-steps": 5}, {"at": 5,

@@ -89,9 +89,9 @@ impl Kind {
 
 /// A size for people: whole MiB or GiB when exact, else bytes.
 pub fn show_bytes(n: u64) -> String {
-    if n >= 1 << 30 && n % (1 << 30) == 0 {
+    if n >= 1 << 30 && n.is_multiple_of(1 << 30) {
         format!("{} GiB", n >> 30)
-    } else if n >= MIB && n % MIB == 0 {
+    } else if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n >> 20)
     } else if n >= MIB {
         format!("{:.1} MiB", n as f64 / MIB as f64)
@@ -170,6 +170,8 @@ pub fn read_raw(path: &Path, shown: &str, kind: Kind) -> Result<Vec<u8>, ReadErr
         left: limit,
         offset: 0,
         text: true,
+        // an IDX file given as CSV is read whole, for the parser to point at --labels
+        idx_hint: kind == Kind::CsvData,
     };
     let mut out = Vec::with_capacity(capacity);
     match reader.read_to_end(&mut out) {
@@ -204,6 +206,8 @@ struct Bounded<'a> {
     left: u64,
     offset: u64,
     text: bool,
+    /// Data that starts like an IDX file (`00 00 08`) is not held to being text.
+    idx_hint: bool,
 }
 
 impl Read for Bounded<'_> {
@@ -214,6 +218,9 @@ impl Read for Bounded<'_> {
         let n = self.inner.read(&mut buf[..want])?;
         if n as u64 > self.left {
             return Err(io::Error::other(Stop::TooLong));
+        }
+        if self.idx_hint && self.offset == 0 && buf[..n].starts_with(&[0, 0, 8]) {
+            self.text = false;
         }
         if self.text
             && let Some(i) = buf[..n].iter().position(|&b| b == 0)
@@ -269,6 +276,7 @@ pub fn gunzip_bounded(bytes: &[u8], source: &str, limit: u64) -> anyhow::Result<
         left: limit,
         offset: 0,
         text: false,
+        idx_hint: false,
     };
     let mut out = Vec::new();
     reader.read_to_end(&mut out).map_err(|e| {
@@ -313,6 +321,7 @@ fn open_binary(path: &Path, shown: &str, gunzip: bool) -> anyhow::Result<BinaryI
             left: limit,
             offset: 0,
             text: false,
+            idx_hint: false,
         },
         shown: shown.to_string(),
         gzip,
@@ -403,6 +412,13 @@ pub fn read_weights(
         return Ok(input.bytes);
     }
     let n = u64::from_le_bytes(input.bytes[..8].try_into().expect("8 bytes"));
+    if n < 2 {
+        // not even `{}`: zeros (`/dev/zero`) or another format; nothing more is read
+        crate::input_bail!(
+            "{shown}: not a valid safetensors file: its header length is {n} bytes (read stopped after 8 bytes; a weights file may take up to {}, --max-input-mb)",
+            show_bytes(max_input_bytes())
+        );
+    }
     if n > WEIGHTS_HEADER_MAX_BYTES {
         crate::input_bail!(
             "{shown}: not a valid safetensors file: its header claims {n} bytes, above the {} limit for a safetensors header",

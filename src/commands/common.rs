@@ -268,14 +268,14 @@ impl History {
 impl Observer for History {
     fn on_step(&mut self, r: &StepReport, _m: &Mlp) -> anyhow::Result<Control> {
         self.rows_seen += r.rows;
-        if r.step % self.stride != 0 {
+        if !r.step.is_multiple_of(self.stride) {
             return Ok(Control::Continue);
         }
         if self.steps.len() == self.max {
             self.stride *= 2;
             let stride = self.stride;
-            self.steps.retain(|s| s.step % stride == 0);
-            if r.step % stride != 0 {
+            self.steps.retain(|s| s.step.is_multiple_of(stride));
+            if !r.step.is_multiple_of(stride) {
                 return Ok(Control::Continue);
             }
         }

@@ -133,7 +133,7 @@ impl Estimate {
             String::new()
         };
         let mut parts = self.parts.clone();
-        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        parts.sort_by_key(|p| std::cmp::Reverse(p.1));
         let largest: Vec<String> = parts
             .iter()
             .take(3)
