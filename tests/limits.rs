@@ -40,6 +40,26 @@ fn a_data_file_above_max_input_mb_is_refused_naming_the_file_and_the_limit() {
         &["big.csv", "1 MiB", "--max-input-mb"],
     );
     assert!(line.contains("above 1 MiB"), "{line}");
+    // the flag may come before the command, or from a config file
+    let r = run(
+        dir.path(),
+        &[
+            "--max-input-mb",
+            "1",
+            "train",
+            "--dataset",
+            "big.csv",
+            "--out",
+            "g",
+        ],
+    );
+    expect_usage_error(&r, "the flag before the command", &["big.csv", "1 MiB"]);
+    write(dir.path(), "limit.json", r#"{"max-input-mb": 1}"#);
+    usage_error(
+        dir.path(),
+        "--config limit.json --dataset big.csv --epochs 1",
+        &["big.csv", "1 MiB"],
+    );
     // the same file under the default limit (2048 MiB) is read
     train(
         dir.path(),

@@ -223,7 +223,13 @@ pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Res
 pub struct CsvTable {
     source: String,
     columns: Vec<String>,
-    rows: Vec<(u64, Vec<String>)>,
+    /// Every cell's text, row after row, one after the other (about the file's size: a table is
+    /// not kept as a `String` per cell, which would take several times the file).
+    text: String,
+    /// Where each cell ends in `text`; row `i`, column `j` is cell `i · columns + j`.
+    ends: Vec<usize>,
+    /// The 1-based line number of each row.
+    lines: Vec<u64>,
 }
 
 impl CsvTable {
@@ -237,7 +243,7 @@ impl CsvTable {
             crate::input_bail!("{source}: empty file (a header row of column names is required)")
         };
         let columns: Vec<String> = header.into_iter().map(Cow::into_owned).collect();
-        let mut rows = Vec::new();
+        let (mut cells, mut ends, mut lines) = (String::new(), Vec::new(), Vec::new());
         while let Some((line, record)) = records.next_record()? {
             if record.len() != columns.len() {
                 crate::input_bail!(
@@ -246,12 +252,18 @@ impl CsvTable {
                     record.len()
                 );
             }
-            rows.push((line, record.into_iter().map(Cow::into_owned).collect()));
+            for cell in record {
+                cells.push_str(&cell);
+                ends.push(cells.len());
+            }
+            lines.push(line);
         }
         Ok(CsvTable {
             source: source.to_owned(),
             columns,
-            rows,
+            text: cells,
+            ends,
+            lines,
         })
     }
 
@@ -274,16 +286,16 @@ impl CsvTable {
 
     /// Number of data rows.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.lines.is_empty()
     }
 
     /// The 1-based line number of each data row.
     pub fn lines(&self) -> Vec<u64> {
-        self.rows.iter().map(|(line, _)| *line).collect()
+        self.lines.clone()
     }
 
     pub fn has_column(&self, name: &str) -> bool {
@@ -307,10 +319,19 @@ impl CsvTable {
         }
     }
 
+    /// The text of row `i`, column `j`.
+    fn cell(&self, i: usize, j: usize) -> &str {
+        let k = i * self.columns.len() + j;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
+    }
+
     /// The cells of column `name` as text.
     pub fn strings(&self, name: &str) -> anyhow::Result<Vec<String>> {
         let j = self.index(name)?;
-        Ok(self.rows.iter().map(|(_, r)| r[j].clone()).collect())
+        Ok((0..self.len())
+            .map(|i| self.cell(i, j).to_owned())
+            .collect())
     }
 
     /// The cells of column `name` parsed with `parse` (which says what is wrong with a cell).
@@ -321,10 +342,11 @@ impl CsvTable {
     ) -> anyhow::Result<Vec<T>> {
         let j = self.index(name)?;
         let source = &self.source;
-        self.rows
+        self.lines
             .iter()
-            .map(|(line, r)| {
-                parse(&r[j]).map_err(|why| {
+            .enumerate()
+            .map(|(i, line)| {
+                parse(self.cell(i, j)).map_err(|why| {
                     crate::input_err!("{source} line {line}, column \"{name}\": {why}")
                 })
             })
