@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run one cargo-fuzz target: ./fuzz/run.sh TARGET [SECONDS [LIBFUZZER FLAGS…]]
-# (targets: csv idx config weights manifest; e.g. ./fuzz/run.sh config 600 -max_len=4096 -len_control=0)
+# (targets: csv idx config weights manifest summary; e.g. ./fuzz/run.sh config 600 -max_len=4096 -len_control=0)
 # New inputs go to fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET (both ignored by git);
 # the committed seeds are in fuzz/seeds/TARGET. The stable toolchain works with RUSTC_BOOTSTRAP=1
 # (cargo-fuzz passes -Z flags such as -Zsanitizer=address).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-target="${1:?usage: fuzz/run.sh csv|idx|config|weights|manifest [seconds]}"
+target="${1:?usage: fuzz/run.sh csv|idx|config|weights|manifest|summary [seconds]}"
 seconds="${2:-600}"
 shift $(( $# < 2 ? $# : 2 ))
 mkdir -p "$here/corpus/$target"

@@ -14,6 +14,11 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::Value;
 
+mod strict;
+
+/// JSON text with every repeated key in an object refused (config and experiment files).
+pub use strict::from_str as strict_json;
+
 use crate::cli::{
     Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
     SnapshotEnsembleArgs, TrainArgs,
@@ -326,7 +331,10 @@ impl ModelConfig {
                 &mut rng,
             ));
         };
-        let loaded = crate::weights::load(path, "--init", self.activation)?;
+        let model_bytes = crate::limits::memory::model_bytes(&sizes);
+        let fits = format!("a model of layer sizes {}", join(&sizes));
+        let fits = u64::try_from(model_bytes).ok().map(|b| (b, fits.as_str()));
+        let loaded = crate::weights::load_fitting(path, "--init", self.activation, fits)?;
         let have = loaded.model.sizes();
         if have != sizes {
             input_bail!(
@@ -456,6 +464,15 @@ impl OptimConfig {
         }
     }
 
+    /// Values of optimizer state per parameter (for the memory estimate): SGD's velocity, Adam's
+    /// two moments and AMSGrad's maximum.
+    pub fn state_slots(&self) -> u128 {
+        match self {
+            OptimConfig::Sgd(_) => 1,
+            OptimConfig::Adam(c) | OptimConfig::Adamw(c) => 2 + u128::from(c.amsgrad),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             OptimConfig::Sgd(_) => "sgd",
@@ -580,15 +597,27 @@ pub fn expand_config(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, Opti
             path = Some(p.to_string());
         }
     }
-    let (Some(path), Some(sub)) = (path, strs.get(1)) else {
+    // the subcommand may follow global flags (`lrtool --max-input-mb 100 train …`)
+    let cmd = Cli::command();
+    let sub = strs
+        .iter()
+        .skip(1)
+        .find(|w| cmd.find_subcommand(w).is_some());
+    let (Some(path), Some(sub)) = (path, sub) else {
         return Ok((args, None));
     };
     // compare reads its own experiment file (shared flags plus "arms" and "seeds")
     if sub == "compare" || Cli::command().find_subcommand(sub).is_none() {
         return Ok((args, None));
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| input_err!("--config {path}: cannot read: {e}"))?;
+    let text = crate::limits::read_text(
+        std::path::Path::new(&path),
+        &format!(
+            "--config {}",
+            crate::limits::cut(&path, crate::limits::ECHO_CHARS)
+        ),
+        crate::limits::Kind::Config,
+    )?;
     expand_config_text(&text, &path, args)
 }
 
@@ -603,15 +632,18 @@ pub fn expand_config_text(
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let Some(sub) = strs.get(1) else {
+    // built, so that the global flags (--max-input-mb, --max-memory-mb) are the subcommand's too
+    let mut cmd = Cli::command();
+    cmd.build();
+    let Some(at) = (1..strs.len()).find(|&i| cmd.find_subcommand(&strs[i]).is_some()) else {
         return Ok((args, None));
     };
-    let cmd = Cli::command();
+    let sub = &strs[at];
     let Some(sub_cmd) = cmd.find_subcommand(sub) else {
         return Ok((args, None));
     };
     let path = path.to_string();
-    let json: Value = serde_json::from_str(text).map_err(|e| {
+    let json: Value = strict::from_str(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         input_err!(
@@ -627,7 +659,10 @@ pub fn expand_config_text(
     };
     let known: Vec<&clap::Arg> = sub_cmd
         .get_arguments()
-        .filter(|a| a.get_long().is_some_and(|l| l != "config" && l != "help"))
+        .filter(|a| {
+            a.get_long()
+                .is_some_and(|l| !matches!(l, "config" | "help" | "version"))
+        })
         .collect();
     let given_on_cli = |long: &str| {
         strs.iter()
@@ -648,10 +683,14 @@ pub fn expand_config_text(
         };
         let takes_value = arg.get_action().takes_values();
         let flag = format!("--{key}");
-        let mut push = |v: OsString| {
+        let overridden = given_on_cli(key);
+        let mut push = |v: OsString| -> anyhow::Result<()> {
             // a flag on the command line wins: the file's value is checked but not used
-            if !given_on_cli(key) {
+            if overridden {
+                check_overridden(&path, key, arg, &v)
+            } else {
                 extra.push(v);
+                Ok(())
             }
         };
         let wrong = |want: &str| input_err!("{path}: key \"{key}\" must be {want}, not {value}");
@@ -660,15 +699,15 @@ pub fn expand_config_text(
             Value::Null => continue,
             Value::Bool(b) if !takes_value => {
                 if *b {
-                    push(flag.into());
+                    push(flag.into())?;
                 }
             }
             _ if !takes_value => return Err(wrong("true or false")),
             Value::Bool(_) | Value::Object(_) => return Err(wrong("a number or a string")),
-            Value::Number(n) => push(format!("{flag}={n}").into()),
-            Value::String(s) => push(format!("{flag}={s}").into()),
+            Value::Number(n) => push(format!("{flag}={n}").into())?,
+            Value::String(s) => push(format!("{flag}={s}").into())?,
             Value::Array(items) if key == "sequence" => {
-                push(format!("{flag}={}", sequence_text(items, &path)?).into());
+                push(format!("{flag}={}", sequence_text(items, &path)?).into())?;
             }
             Value::Array(items) if LIST_KEYS.contains(&key.as_str()) => {
                 let mut parts = Vec::new();
@@ -679,7 +718,7 @@ pub fn expand_config_text(
                         _ => return Err(wrong("a list of numbers")),
                     }
                 }
-                push(format!("{flag}={}", parts.join(",")).into());
+                push(format!("{flag}={}", parts.join(",")).into())?;
             }
             Value::Array(_) => return Err(wrong("a single value, not a list")),
         }
@@ -687,10 +726,32 @@ pub fn expand_config_text(
             origin.keys.push(key.clone());
         }
     }
-    let mut out: Vec<OsString> = args[..2].to_vec();
+    let mut out: Vec<OsString> = args[..=at].to_vec();
     out.extend(extra);
-    out.extend(args[2..].iter().cloned());
+    out.extend(args[at + 1..].iter().cloned());
     Ok((out, Some(origin)))
+}
+
+/// A config file's value for a flag the command line also gives is not used, but it must still
+/// be a value the flag takes: `{"epochs": "three"}` beside `--epochs 1` is refused. `arg` is the
+/// flag's definition, `flag_text` the `--flag=value` the file's value becomes.
+fn check_overridden(
+    path: &str,
+    key: &str,
+    arg: &clap::Arg,
+    flag_text: &OsString,
+) -> anyhow::Result<()> {
+    let text = flag_text.to_string_lossy();
+    let Some((_, value)) = text.split_once('=') else {
+        return Ok(());
+    };
+    match crate::cli::check_value(arg, value) {
+        Ok(()) => Ok(()),
+        Err(why) => input_bail!(
+            "{path}: key \"{key}\": invalid value '{}' for --{key}{why} (a value on the command line does not excuse the file's)",
+            crate::limits::cut(value, crate::limits::ECHO_CHARS)
+        ),
+    }
 }
 
 /// `"sequence": [{"schedule": "linear", "start-factor": 0.1, "decay-steps": 5}, {"at": 5,

@@ -56,3 +56,11 @@ impl std::error::Error for Interrupted {}
 pub fn is_interrupted(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.is::<Interrupted>())
 }
+
+/// Print `text` and a newline on stderr. A closed or broken stderr (`2>&-`, a reader that went
+/// away) is ignored: unlike `eprintln!`, this never panics, so the exit code stays the one the
+/// outcome calls for.
+pub fn eprint_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}

@@ -22,7 +22,7 @@ pub fn install() {
     INSTALL.call_once(|| {
         let _ = ctrlc::set_handler(|| {
             if REQUESTED.swap(true, Ordering::SeqCst) {
-                eprintln!("lrtool: interrupted again: stopping at once");
+                crate::error::eprint_line("lrtool: interrupted again: stopping at once");
                 std::process::exit(EXIT_CODE);
             }
         });

@@ -11,6 +11,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod interrupt;
+pub mod limits;
 pub mod linalg;
 pub mod lr_finder;
 pub mod nn;
@@ -39,6 +40,8 @@ pub fn argv() -> &'static [String] {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    limits::set_max_input_mb(cli.limits.max_input_mb);
+    limits::memory::set_max_memory_mb(cli.limits.max_memory_mb);
     match cli.command {
         Command::Train(args) => {
             commands::train::run(&config::RunSpec::from_train_args(&args, "train")?)
@@ -75,7 +78,7 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("lrtool: {err:#}");
+            error::eprint_line(&limits::readable_line(&format!("lrtool: {err:#}")));
             if error::is_interrupted(&err) {
                 interrupt::EXIT_CODE
             } else if error::is_input_error(&err) {
@@ -93,11 +96,11 @@ fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
     let (args, origin) = match config::expand_config(args) {
         Ok(x) => x,
         Err(err) => {
-            eprintln!("lrtool: {err:#}");
+            error::eprint_line(&limits::readable_line(&format!("lrtool: {err:#}")));
             return Err(2);
         }
     };
-    match Cli::try_parse_from(args) {
+    match Cli::try_parse_from(join_negative_values(args)) {
         Ok(cli) => Ok(cli),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp
@@ -120,11 +123,52 @@ fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
                         line = format!("{}: key \"{flag}\": {line}", origin.file);
                     }
                 }
-                eprintln!("lrtool: {line}");
+                error::eprint_line(&limits::readable_line(&format!("lrtool: {line}")));
                 Err(2)
             }
         },
     }
+}
+
+/// `--min -1e-3` as `--min=-1e-3`: clap reads a word starting with `-` after a flag as the
+/// flag's value only when the word looks like a number to it, and an exponent with a sign
+/// (`-1e-3`) or `-inf` does not. A word that Rust reads as a number is joined to the long flag
+/// before it when that flag takes a value, so that the flag's own check judges it.
+fn join_negative_values(args: Vec<OsString>) -> Vec<OsString> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let words: Vec<Option<&str>> = args.iter().map(|a| a.to_str()).collect();
+    let sub = words
+        .iter()
+        .skip(1)
+        .flatten()
+        .find_map(|w| cmd.find_subcommand(w));
+    let takes_value = |long: &str| {
+        sub.into_iter()
+            .flat_map(|s| s.get_arguments())
+            .chain(cmd.get_arguments())
+            .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut i = 0;
+    while i < args.len() {
+        if let (Some(Some(flag)), Some(Some(value))) = (words.get(i), words.get(i + 1))
+            && let Some(long) = flag.strip_prefix("--")
+            && !long.is_empty()
+            && !long.contains('=')
+            && value.starts_with('-')
+            && value.parse::<f64>().is_ok()
+            && takes_value(long)
+        {
+            out.push(OsString::from(format!("{flag}={value}")));
+            i += 2;
+            continue;
+        }
+        out.push(args[i].clone());
+        i += 1;
+    }
+    out
 }
 
 /// clap's multi-line error as one line: the message and its tips, without usage and help hints.

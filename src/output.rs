@@ -327,6 +327,16 @@ impl Write for LogFile {
     }
 }
 
+/// [`write_atomic`] for a file named by a flag (`schedule --plot`, `report --output`): a folder
+/// given as the file, or a file that cannot be written, is bad input naming the flag (exit 2).
+pub fn write_file_for_flag(flag: &str, target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let shown = crate::limits::cut(&target.display().to_string(), crate::limits::ECHO_CHARS);
+    if target.is_dir() {
+        crate::input_bail!("{flag} {shown}: is a folder; give a file name inside it");
+    }
+    write_atomic(target, bytes).map_err(|e| crate::input_err!("{flag} {shown}: {e:#}"))
+}
+
 /// Write `bytes` to `target` through a temporary file in the same folder and a rename, so the
 /// target is either the old file or the whole new one.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -76,10 +76,21 @@ pub struct Loaded {
 /// Read a weights file. `flag` names the option that pointed at it, for error messages.
 /// The activation comes from the file's metadata when present, else `default_activation`.
 pub fn load(path: &Path, flag: &str, default_activation: Activation) -> anyhow::Result<Loaded> {
-    let shown = path.display();
-    let bytes =
-        std::fs::read(path).map_err(|e| crate::input_err!("{flag} {shown}: cannot read: {e}"))?;
-    from_bytes(&bytes, &format!("{flag} {shown}"), default_activation)
+    load_fitting(path, flag, default_activation, None)
+}
+
+/// [`load`] for weights that must fit a model known beforehand: `fits` is the bytes of its
+/// tensors and a description of it, and a file whose tensors take more is refused before its
+/// data is read. Every read is bounded (`crate::limits::read_weights`).
+pub fn load_fitting(
+    path: &Path,
+    flag: &str,
+    default_activation: Activation,
+    fits: Option<(u64, &str)>,
+) -> anyhow::Result<Loaded> {
+    let shown = format!("{flag} {}", path.display());
+    let bytes = crate::limits::read_weights(path, &shown, fits)?;
+    from_bytes(&bytes, &shown, default_activation)
 }
 
 /// Parse safetensors bytes; `source` prefixes error messages.

@@ -10,6 +10,7 @@ mod compare;
 mod find_lr;
 mod gradcheck;
 mod like_fastai;
+mod limits;
 mod out_folder;
 mod plateau;
 mod properties;

@@ -11,10 +11,9 @@ use std::sync::OnceLock;
 
 use clap::{CommandFactory, Parser};
 use libfuzzer_sys::fuzz_target;
-use lrtool::cli::{Cli, Command};
+use lrtool::cli::{Cli, Command, ScheduleArgs};
 use lrtool::commands::find_lr::SweepConfig;
 use lrtool::config::{DataConfig, ModelConfig, OptimConfig, RunConfig, expand_config_text};
-use lrtool::schedule::ScheduleArgs;
 use serde_json::{Map, Value};
 
 const SUBCOMMANDS: [&str; 3] = ["train", "find-lr", "schedule"];
@@ -167,7 +166,7 @@ fn structured(sub: &str, bytes: &[u8]) -> String {
 }
 
 fn check_schedule(args: &ScheduleArgs, lr: f64, spe: u64, total: u64) {
-    let Ok(schedule) = args.build(lr, spe as usize, total) else {
+    let Ok(schedule) = args.spec().build(lr, spe as usize, total) else {
         return;
     };
     let (lo, hi) = schedule.lr_bounds();

@@ -14,6 +14,7 @@ pub mod data;
 pub mod ensemble;
 pub mod evaluate;
 pub mod feedback;
+pub mod limits;
 pub mod model;
 pub mod optimizer;
 pub mod output;
@@ -46,6 +47,8 @@ pub use training::{ComputeArgs, RunArgs, TrainArgs};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub limits: limits::LimitArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -325,6 +328,35 @@ pub struct DatasetsArgs {
     /// Print the list as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Whether `value` is one that the flag `arg` takes (its value parser accepts it): `Err` holds
+/// clap's reason (": REASON" and/or " [possible values: …]") for a message.
+pub fn check_value(arg: &clap::Arg, value: &str) -> Result<(), String> {
+    let probe = clap::Command::new("lrtool").no_binary_name(true).arg(
+        clap::Arg::new("value")
+            .long("value")
+            .value_parser(arg.get_value_parser().clone())
+            .action(clap::ArgAction::Set),
+    );
+    let Err(e) = probe.try_get_matches_from([format!("--value={value}")]) else {
+        return Ok(());
+    };
+    // clap words it "invalid value 'X' for '--value <value>': REASON", possible values below
+    let msg = e.to_string();
+    let reason = msg
+        .lines()
+        .next()
+        .and_then(|l| l.split_once("': "))
+        .map(|(_, r)| format!(": {r}"))
+        .unwrap_or_default();
+    let possible = msg
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("[possible values"))
+        .map(|l| format!(" {l}"))
+        .unwrap_or_default();
+    Err(format!("{reason}{possible}"))
 }
 
 #[cfg(test)]

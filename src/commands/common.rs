@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{DataConfig, ModelConfig, RunConfig, RunSpec};
 use crate::data::{self, Dataset, Splits, Target, Task};
+use crate::limits::memory::{self, Estimate};
 use crate::nn::Mlp;
 use crate::report::plot::{Panel, Scale, Series};
 use crate::report::records::{
@@ -26,9 +27,18 @@ pub struct Prepared {
     pub total_steps: u64,
 }
 
-/// Load the dataset, split and standardise it, build (or load) the model, and count the run's
-/// steps.
+/// Load the dataset, split and standardise it, check that the run fits in memory, build (or
+/// load) the model, and count the run's steps.
 pub fn prepare(spec: &RunSpec) -> anyhow::Result<Prepared> {
+    prepare_with(spec, |_| Estimate::new())
+}
+
+/// [`prepare`] for a command that needs memory beyond one training run: `extra` gives it from
+/// the run's validation rows × outputs (snapshot predictions, a baseline model).
+pub fn prepare_with(
+    spec: &RunSpec,
+    extra: impl Fn(&ExtraShape) -> Estimate,
+) -> anyhow::Result<Prepared> {
     let RunSpec {
         data, model, run, ..
     } = spec;
@@ -39,16 +49,50 @@ pub fn prepare(spec: &RunSpec) -> anyhow::Result<Prepared> {
         Task::Classify => dataset.n_classes(),
         Task::Regress => 1,
     };
-    let model = model.build(dataset.n_features(), outputs, seed)?;
     let steps_per_epoch =
         data::Batcher::new(&splits.train, run.batch_size, data.shuffle, seed).steps_per_epoch();
-    let total_steps = (steps_per_epoch * run.epochs) as u64;
+    let total_steps = (steps_per_epoch as u64).saturating_mul(run.epochs as u64);
+    let sizes = model.sizes(dataset.n_features(), outputs);
+    let mut estimate = run_estimate(spec, &sizes, &dataset, total_steps);
+    let shape = ExtraShape {
+        model_bytes: memory::model_bytes(&sizes),
+        val_outputs: (splits.val.len() * outputs) as u128,
+        sizes: sizes.clone(),
+    };
+    estimate.add_all(&extra(&shape), 1, "");
+    estimate.check("this run")?;
+    let model = model.build(dataset.n_features(), outputs, seed)?;
     Ok(Prepared {
         dataset,
         splits,
         model,
         steps_per_epoch,
         total_steps,
+    })
+}
+
+/// What a command's extra memory depends on (see [`prepare_with`]).
+pub struct ExtraShape {
+    /// Bytes of one copy of the weights.
+    pub model_bytes: u128,
+    /// Validation rows × network outputs.
+    pub val_outputs: u128,
+    /// Layer widths.
+    pub sizes: Vec<usize>,
+}
+
+/// The memory of one training run of `spec` on `dataset` with layer widths `sizes`.
+pub fn run_estimate(spec: &RunSpec, sizes: &[usize], dataset: &Dataset, steps: u64) -> Estimate {
+    memory::training(&memory::Training {
+        sizes,
+        batch_size: spec.run.batch_size,
+        eval_rows: crate::train::EVAL_ROWS,
+        optimizer_slots: spec.optim.state_slots(),
+        // --early-stop keeps the best epoch's weights
+        weight_copies: u128::from(spec.early_stop.is_some()),
+        data_values: (dataset.n_samples() as u128) * (dataset.n_features() as u128 + 1),
+        steps_kept: u128::from(steps.min(HISTORY_MAX_STEPS as u64)),
+        epochs: spec.run.epochs as u128,
     })
 }
 
@@ -180,23 +224,61 @@ pub fn weights_metadata(model: &Mlp, ds: &Dataset, splits: &Splits) -> Map<Strin
     m
 }
 
-/// Keeps every step report (capacity reserved up front) for plots and summaries.
+/// The most step reports a [`History`] keeps: a longer run keeps every 2nd, 4th, … step.
+pub const HISTORY_MAX_STEPS: usize = 1 << 17;
+
+/// Keeps the step reports for the plots, and every epoch report. A run of at most
+/// [`HISTORY_MAX_STEPS`] steps keeps every step; a longer one keeps every `stride`-th step
+/// (steps 0, stride, 2·stride, …), the stride doubling whenever the list is full, so memory stays
+/// bounded however long the run (the CSV logs on disk keep every step).
 pub struct History {
     pub steps: Vec<StepReport>,
     pub epochs: Vec<EpochReport>,
+    /// Keep the steps whose index is a multiple of this.
+    stride: u64,
+    /// The rows of every step seen, kept or not.
+    pub rows_seen: usize,
+    max: usize,
 }
 
 impl History {
+    /// A history for a run of `steps` steps (room reserved up to the limit).
     pub fn with_capacity(steps: usize) -> History {
+        History::bounded(steps, HISTORY_MAX_STEPS)
+    }
+
+    /// A history keeping at most `max` (at least 2) step reports.
+    pub fn bounded(steps: usize, max: usize) -> History {
+        let max = max.max(2);
         History {
-            steps: Vec::with_capacity(steps),
+            steps: Vec::with_capacity(steps.min(max)),
             epochs: Vec::new(),
+            stride: 1,
+            rows_seen: 0,
+            max,
         }
+    }
+
+    /// Every how many steps one is kept.
+    pub fn stride(&self) -> u64 {
+        self.stride
     }
 }
 
 impl Observer for History {
     fn on_step(&mut self, r: &StepReport, _m: &Mlp) -> anyhow::Result<Control> {
+        self.rows_seen += r.rows;
+        if !r.step.is_multiple_of(self.stride) {
+            return Ok(Control::Continue);
+        }
+        if self.steps.len() == self.max {
+            self.stride *= 2;
+            let stride = self.stride;
+            self.steps.retain(|s| s.step.is_multiple_of(stride));
+            if !r.step.is_multiple_of(stride) {
+                return Ok(Control::Continue);
+            }
+        }
         self.steps.push(r.clone());
         Ok(Control::Continue)
     }

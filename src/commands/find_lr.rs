@@ -254,6 +254,46 @@ fn run_sweep(
     })
 }
 
+/// The memory of a range test: the sweeps that run side by side (model, gradients, optimizer
+/// state, buffers) and the curves of every repeat (LR, loss and smoothed loss per step, kept for
+/// the analysis; an `--auto-extend` range may add as many again).
+fn sweep_estimate(
+    sweep: &SweepConfig,
+    optim: &OptimConfig,
+    sizes: &[usize],
+    dataset: &crate::data::Dataset,
+    threads: Option<usize>,
+) -> crate::limits::memory::Estimate {
+    use crate::limits::memory;
+    let side_by_side = if sweep.repeats > 1 {
+        threads
+            .unwrap_or_else(linalg::gemm::default_threads)
+            .min(sweep.repeats)
+    } else {
+        1
+    };
+    let one = memory::training(&memory::Training {
+        sizes,
+        batch_size: sweep.batch_size,
+        eval_rows: 0,
+        optimizer_slots: optim.state_slots(),
+        weight_copies: 0,
+        data_values: 0,
+        steps_kept: 0,
+        epochs: 0,
+    });
+    let mut e = memory::Estimate::new();
+    e.add_all(&one, side_by_side as u128, "");
+    let per_curve = u128::from(sweep.steps) * 3 * 8;
+    let ranges = if sweep.auto_extend { 2 } else { 1 };
+    e.add("curves", per_curve * sweep.repeats as u128 * ranges);
+    e.add(
+        "data",
+        (dataset.n_samples() as u128) * (dataset.n_features() as u128 + 1) * 8,
+    );
+    e
+}
+
 pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let data_cfg = DataConfig::from_args(&args.data)?;
@@ -275,6 +315,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         Task::Classify => dataset.n_classes(),
         Task::Regress => 1,
     };
+    let sizes = model_cfg.sizes(dataset.n_features(), outputs);
+    sweep_estimate(&sweep_cfg, &optim_cfg, &sizes, &dataset, requested_threads)
+        .check("this range test")?;
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     crate::interrupt::install();

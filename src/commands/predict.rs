@@ -42,8 +42,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         }
     }
     let source = format!("--input {}", args.input.display());
-    let bytes =
-        std::fs::read(&args.input).map_err(|e| crate::input_err!("{source}: cannot read: {e}"))?;
+    let bytes = crate::limits::read(&args.input, &source, crate::limits::Kind::CsvData)?;
     let raw = crate::data::csv::read_columns(&bytes, &source, names)?;
     let predictions = models
         .iter()

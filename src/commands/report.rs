@@ -19,7 +19,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         Some(p) if p == Path::new("-") => print_stdout(&html::render(dir)?)?,
         Some(p) => {
             not_over_a_run_file(dir, p)?;
-            crate::output::write_atomic(p, html::render(dir)?.as_bytes())?
+            crate::output::write_file_for_flag("--output", p, html::render(dir)?.as_bytes())?
         }
         None => {
             // the run folder is written: one lrtool process at a time, and its report.html only
@@ -39,7 +39,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
             crate::output::write_atomic(&target, page.as_bytes())?;
             // a later run into the folder may replace the page like the rest of the run
             crate::output::record_in_manifest(dir, html::FILE)?;
-            eprintln!("lrtool report: wrote {}", target.display());
+            crate::error::eprint_line(&format!("lrtool report: wrote {}", target.display()));
         }
     }
     Ok(())

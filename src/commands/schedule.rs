@@ -49,7 +49,7 @@ pub fn run(args: ScheduleCmdArgs) -> anyhow::Result<()> {
     let schedule = args.schedule.spec().build(args.lr, spe as usize, steps)?;
     if let Some(path) = &args.plot {
         let svg = plot_svg(&schedule, steps, spe)?;
-        crate::output::write_atomic(path, svg.as_bytes())?;
+        crate::output::write_file_for_flag("--plot", path, svg.as_bytes())?;
     }
     let format = match (args.format, &args.plot) {
         (Some(f), _) => Some(f),

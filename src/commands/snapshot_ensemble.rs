@@ -129,7 +129,38 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         model,
         steps_per_epoch,
         total_steps,
-    } = common::prepare(&spec.run)?;
+    } = common::prepare_with(&spec.run, |shape| {
+        // the validation predictions of the last `keep` snapshots (at most one per cycle, at
+        // most MAX_SNAPSHOTS), and the baseline's model, gradients and optimizer state
+        let cycles = match spec.run.schedule.schedule {
+            crate::schedule::ScheduleKind::Snapshot => Some(
+                spec.run
+                    .schedule
+                    .cycles
+                    .unwrap_or(crate::schedule::snapshot::DEFAULT_CYCLES),
+            ),
+            _ => None,
+        };
+        let kept = spec
+            .keep
+            .or(cycles)
+            .unwrap_or(MAX_SNAPSHOTS as u64)
+            .min(MAX_SNAPSHOTS as u64);
+        let mut e = crate::limits::memory::Estimate::new();
+        e.add(
+            "snapshot predictions",
+            u128::from(kept) * shape.val_outputs * 4,
+        );
+        e.add(
+            "snapshot evaluation buffers",
+            crate::limits::memory::workspace_bytes(&shape.sizes, crate::ensemble::CHUNK_ROWS),
+        );
+        if spec.baseline {
+            let slots = 2 + spec.run.optim.state_slots();
+            e.add("baseline model", shape.model_bytes * slots);
+        }
+        e
+    })?;
     let schedule = spec
         .run
         .schedule
@@ -403,7 +434,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
     let final_is_snapshot = last_snapshot
         .filter(|r| r.step + 1 == outcome.steps && !diverged)
         .map(|r| r.k);
-    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
+    let rows_seen = history.rows_seen;
     let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
     let keys = |v: f64| common::metric_keys(task, v);
     let typed = SnapshotSummary {

@@ -33,8 +33,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
         input_bail!("--smooth {smooth}: must be at least 0 and below 1");
     }
     let shown = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| crate::input_err!("{shown}: cannot read the file: {e}"))?;
+    let bytes = crate::limits::read(&args.file, &shown, crate::limits::Kind::CsvData)?;
     // one CSV reader for every log (quoted cells, a byte-order mark, gzip), columns by name
     let table = CsvTable::parse(&bytes, &shown)?;
     for (name, flag) in [
@@ -43,8 +42,9 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
     ] {
         if !table.has_column(name) {
             input_bail!(
-                "{shown}: no column \"{name}\" for {flag} (columns: {})",
-                table.columns().join(", ")
+                "{shown}: no column \"{}\" for {flag} (columns: {})",
+                crate::limits::cut(name, crate::limits::ECHO_CHARS),
+                crate::limits::list(table.columns().iter().cloned())
             );
         }
     }

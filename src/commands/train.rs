@@ -334,7 +334,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     if out_cfg.report {
         files.push(crate::report::html::FILE);
     }
-    let rows_seen: usize = history.steps.iter().map(|s| s.rows).sum();
+    let rows_seen = history.rows_seen;
     let samples_per_s = rows_seen as f64 / outcome.seconds.max(1e-9);
     let typed = TrainSummary {
         command: "train".into(),

@@ -30,8 +30,7 @@ pub struct CsvOptions<'a> {
 /// file. A missing or unreadable file is an `InputError` naming the path.
 pub fn load_csv_file(path: &Path, opts: &CsvOptions) -> anyhow::Result<Dataset> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| crate::input_err!("{source}: cannot read the file: {e}"))?;
+    let bytes = crate::limits::read(path, &source, crate::limits::Kind::CsvData)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -83,12 +82,9 @@ pub fn parse_csv(
                     "{source}: target column \"{t}\" appears more than once in the header"
                 ),
                 (None, _) => crate::input_bail!(
-                    "{source}: no column named \"{t}\" for the target; the columns are {}",
-                    columns
-                        .iter()
-                        .map(|c| format!("\"{c}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{source}: no column named \"{}\" for the target; the columns are {}",
+                    crate::limits::cut(t, crate::limits::ECHO_CHARS),
+                    crate::limits::list(columns.iter().map(|c| format!("\"{c}\"")))
                 ),
             }
         }
@@ -227,7 +223,13 @@ pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Res
 pub struct CsvTable {
     source: String,
     columns: Vec<String>,
-    rows: Vec<(u64, Vec<String>)>,
+    /// Every cell's text, row after row, one after the other (about the file's size: a table is
+    /// not kept as a `String` per cell, which would take several times the file).
+    text: String,
+    /// Where each cell ends in `text`; row `i`, column `j` is cell `i · columns + j`.
+    ends: Vec<usize>,
+    /// The 1-based line number of each row.
+    lines: Vec<u64>,
 }
 
 impl CsvTable {
@@ -241,7 +243,7 @@ impl CsvTable {
             crate::input_bail!("{source}: empty file (a header row of column names is required)")
         };
         let columns: Vec<String> = header.into_iter().map(Cow::into_owned).collect();
-        let mut rows = Vec::new();
+        let (mut cells, mut ends, mut lines) = (String::new(), Vec::new(), Vec::new());
         while let Some((line, record)) = records.next_record()? {
             if record.len() != columns.len() {
                 crate::input_bail!(
@@ -250,20 +252,25 @@ impl CsvTable {
                     record.len()
                 );
             }
-            rows.push((line, record.into_iter().map(Cow::into_owned).collect()));
+            for cell in record {
+                cells.push_str(&cell);
+                ends.push(cells.len());
+            }
+            lines.push(line);
         }
         Ok(CsvTable {
             source: source.to_owned(),
             columns,
-            rows,
+            text: cells,
+            ends,
+            lines,
         })
     }
 
     /// Reads and parses the file at `path`; errors name the path.
     pub fn read(path: &Path) -> anyhow::Result<CsvTable> {
         let source = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| crate::input_err!("{source}: cannot read the file: {e}"))?;
+        let bytes = crate::limits::read(path, &source, crate::limits::Kind::Log)?;
         CsvTable::parse(&bytes, &source)
     }
 
@@ -279,16 +286,16 @@ impl CsvTable {
 
     /// Number of data rows.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.lines.is_empty()
     }
 
     /// The 1-based line number of each data row.
     pub fn lines(&self) -> Vec<u64> {
-        self.rows.iter().map(|(line, _)| *line).collect()
+        self.lines.clone()
     }
 
     pub fn has_column(&self, name: &str) -> bool {
@@ -305,16 +312,26 @@ impl CsvTable {
                 "{source}: column \"{name}\" appears more than once in the header"
             ),
             (None, _) => crate::input_bail!(
-                "{source}: no column \"{name}\" (columns: {})",
-                self.columns.join(", ")
+                "{source}: no column \"{}\" (columns: {})",
+                crate::limits::cut(name, crate::limits::ECHO_CHARS),
+                crate::limits::list(self.columns.iter().cloned())
             ),
         }
+    }
+
+    /// The text of row `i`, column `j`.
+    fn cell(&self, i: usize, j: usize) -> &str {
+        let k = i * self.columns.len() + j;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
     }
 
     /// The cells of column `name` as text.
     pub fn strings(&self, name: &str) -> anyhow::Result<Vec<String>> {
         let j = self.index(name)?;
-        Ok(self.rows.iter().map(|(_, r)| r[j].clone()).collect())
+        Ok((0..self.len())
+            .map(|i| self.cell(i, j).to_owned())
+            .collect())
     }
 
     /// The cells of column `name` parsed with `parse` (which says what is wrong with a cell).
@@ -325,10 +342,11 @@ impl CsvTable {
     ) -> anyhow::Result<Vec<T>> {
         let j = self.index(name)?;
         let source = &self.source;
-        self.rows
+        self.lines
             .iter()
-            .map(|(line, r)| {
-                parse(&r[j]).map_err(|why| {
+            .enumerate()
+            .map(|(i, line)| {
+                parse(self.cell(i, j)).map_err(|why| {
                     crate::input_err!("{source} line {line}, column \"{name}\": {why}")
                 })
             })

@@ -1,9 +1,6 @@
 //! Transparent gzip: detects gzip data by its magic bytes and decompresses it to memory.
 
 use std::borrow::Cow;
-use std::io::Read;
-
-use flate2::read::MultiGzDecoder;
 
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -17,16 +14,16 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 /// a file extension), or unchanged otherwise.
 ///
 /// Concatenated gzip members are all decompressed (like `gunzip`). `source` names the data in
-/// error messages; truncated or corrupt gzip data is an [`InputError`](crate::error::InputError).
+/// error messages; truncated or corrupt gzip data, or data expanding beyond `--max-input-mb`, is
+/// an [`InputError`](crate::error::InputError).
 pub fn maybe_gunzip<'a>(bytes: &'a [u8], source: &str) -> anyhow::Result<Cow<'a, [u8]>> {
     if !is_gzip(bytes) {
         return Ok(Cow::Borrowed(bytes));
     }
-    let mut out = Vec::new();
-    MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| crate::input_err!("{source}: truncated or corrupt gzip data ({e})"))?;
-    Ok(Cow::Owned(out))
+    let limit = crate::limits::max_input_bytes();
+    Ok(Cow::Owned(crate::limits::gunzip_bounded(
+        bytes, source, limit,
+    )?))
 }
 
 #[cfg(test)]

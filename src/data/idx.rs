@@ -21,11 +21,8 @@ const TYPE_U8: u8 = 0x08;
 pub fn load_idx_files(images: &Path, labels: &Path) -> anyhow::Result<Dataset> {
     let images_src = images.display().to_string();
     let labels_src = labels.display().to_string();
-    let read = |path: &Path, src: &str| {
-        std::fs::read(path).map_err(|e| crate::input_err!("{src}: cannot read the file: {e}"))
-    };
-    let image_bytes = read(images, &images_src)?;
-    let label_bytes = read(labels, &labels_src)?;
+    let image_bytes = crate::limits::read_idx(images, &images_src)?;
+    let label_bytes = crate::limits::read_idx(labels, &labels_src)?;
     let name = images
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -717,12 +717,18 @@ impl RunSummary {
     /// Read `dir/summary.json`.
     pub fn read(dir: &Path) -> anyhow::Result<RunSummary> {
         let path = dir.join("summary.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            crate::input_err!(
-                "{}: cannot read summary.json ({e}); is it an lrtool run folder?",
-                dir.display()
-            )
-        })?;
+        let shown = path.display().to_string();
+        let bytes =
+            crate::limits::read_raw(&path, &shown, crate::limits::Kind::Record).map_err(|e| {
+                e.or_io(|e| {
+                    crate::input_err!(
+                        "{}: cannot read summary.json ({e}); is it an lrtool run folder?",
+                        dir.display()
+                    )
+                })
+            })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| crate::input_err!("{shown}: not valid UTF-8 text"))?;
         RunSummary::parse(&text, &path.display().to_string())
     }
 

@@ -75,6 +75,9 @@ impl LrPolicy<'_> {
     }
 }
 
+/// Rows the validation split is evaluated at a time.
+pub const EVAL_ROWS: usize = 1024;
+
 /// How long to train.
 #[derive(Debug, Clone, Copy)]
 pub struct FitSettings {
@@ -225,7 +228,7 @@ pub fn fit_with(
         Target::Values(_) => Task::Regress,
     };
     let mut ws = Workspace::new(model, batcher.batch_size());
-    let mut eval_ws = Workspace::new(model, 1024);
+    let mut eval_ws = Workspace::new(model, EVAL_ROWS);
     let mut grads = Grads::zeros_like(model);
     let steps_per_epoch = batcher.steps_per_epoch();
     let base_momentum = optimizer.base_momentum();

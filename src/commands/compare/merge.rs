@@ -25,12 +25,20 @@ pub(super) struct Part {
 pub(super) fn read_part(dir: &Path) -> anyhow::Result<Part> {
     let path = dir.join("summary.json");
     let shown = path.display();
-    let text = fs::read_to_string(&path).map_err(|e| {
-        input_err!(
-            "--merge {}: cannot read summary.json ({e}); is it an lrtool compare folder?",
-            dir.display()
-        )
+    let bytes = crate::limits::read_raw(
+        &path,
+        &format!("--merge {shown}"),
+        crate::limits::Kind::Record,
+    )
+    .map_err(|e| {
+        e.or_io(|e| {
+            input_err!(
+                "--merge {}: cannot read summary.json ({e}); is it an lrtool compare folder?",
+                dir.display()
+            )
+        })
     })?;
+    let text = String::from_utf8(bytes).map_err(|_| input_err!("{shown}: not valid UTF-8 text"))?;
     let summary: Value = serde_json::from_str(&text).map_err(|e| input_err!("{shown}: {e}"))?;
     if summary["command"] != "compare" {
         input_bail!("{shown}: not written by lrtool compare");

@@ -132,6 +132,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         Some(j) => input_bail!("--jobs {j}: must be from 1 to 4096"),
     };
 
+    // each run's memory estimate counts the runs beside it
+    crate::limits::memory::set_side_by_side(jobs);
     // every arm validated (parsed by clap as its command, then planned) before anything runs
     let shared_has_schedule = shared.has("schedule");
     let mut plans = Vec::new();
@@ -222,18 +224,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         adopt_run(&mut out, folder)?;
     }
     if !quiet && !keep.is_empty() {
-        eprintln!(
+        crate::error::eprint_line(&format!(
             "lrtool compare --resume: keeping {} finished run{} of {}",
             keep.len(),
             if keep.len() == 1 { "" } else { "s" },
             out.path().display()
-        );
+        ));
     }
 
     // the runs, in parallel; each writes its own folder
     let jobs = jobs.min(selected.len()).max(1);
     if !quiet {
-        eprintln!(
+        crate::error::eprint_line(&format!(
             "lrtool compare: {} runs ({} arms × {} seeds{}) on {jobs} thread{}",
             selected.len(),
             experiment.arms.len(),
@@ -243,7 +245,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                 all_runs.len()
             )),
             if jobs == 1 { "" } else { "s" }
-        );
+        ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -264,7 +266,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                 let end = run_one(&plans[a], seed, &dir);
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if !quiet && !matches!(end, RunEnd::NotRun) {
-                    eprintln!(
+                    crate::error::eprint_line(&format!(
                         "  [{k}/{}] {} seed {seed}: {} ({:.2} s)",
                         selected.len(),
                         experiment.arms[a].name,
@@ -276,7 +278,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
                             RunEnd::NotRun => "not run".into(),
                         },
                         t.elapsed().as_secs_f64()
-                    );
+                    ));
                 }
                 end
             })

@@ -2,7 +2,6 @@
 //! and the flag settings an arm is made of.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::Path;
 
 use clap::CommandFactory;
@@ -297,9 +296,12 @@ pub(super) enum SeedsSpec {
 
 pub(super) fn read_experiment_file(path: &Path) -> anyhow::Result<ExperimentFile> {
     let shown = path.display().to_string();
-    let text =
-        fs::read_to_string(path).map_err(|e| input_err!("--config {shown}: cannot read: {e}"))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| {
+    let text = crate::limits::read_text(
+        path,
+        &format!("--config {shown}"),
+        crate::limits::Kind::Config,
+    )?;
+    let json: Value = crate::config::strict_json(&text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         input_err!(

@@ -56,7 +56,7 @@ pub(super) fn run(args: &ScheduleCmdArgs, steps: Option<u64>, spe: u64) -> anyho
     };
     if let Some(out) = &args.plot {
         let svg = plot_svg(&policy, &lrs, &metrics, &column, spe)?;
-        crate::output::write_atomic(out, svg.as_bytes())?;
+        crate::output::write_file_for_flag("--plot", out, svg.as_bytes())?;
     }
     let format = match (args.format, &args.plot) {
         (Some(f), _) => Some(f),

@@ -1,7 +1,6 @@
 //! One compared run read back from its folder: its typed `summary.json` (train or
 //! snapshot-ensemble), its `epochs.csv` and `steps.csv` by column name, and its wall time.
 
-use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
@@ -206,9 +205,10 @@ pub fn read_run(dir: &Path, arm: usize, seed: u64) -> anyhow::Result<RunRecord> 
     let status = Status::from_end(&end);
     let epochs = read_epochs(&dir.join("epochs.csv"), task.metric())?;
     let step_rows = read_steps(&dir.join("steps.csv"))?;
-    let wall_seconds = fs::read_to_string(dir.join("timing.json"))
+    let timing = dir.join("timing.json");
+    let wall_seconds = crate::limits::read_raw(&timing, "timing.json", crate::limits::Kind::Record)
         .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|t| serde_json::from_slice::<Value>(&t).ok())
         .and_then(|t| t["total_seconds"].as_f64());
     Ok(RunRecord {
         arm,

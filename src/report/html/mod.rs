@@ -7,10 +7,10 @@ mod compare;
 mod facts;
 mod find_lr;
 mod snapshot;
+mod svg;
 mod train;
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
 
 use crate::output::OutDir;
@@ -101,8 +101,25 @@ impl Page {
 
     /// Inline `dir/name` as a figure when the file is there (a missing plot is said so).
     fn plot(&mut self, dir: &Path, name: &str, caption: &str) {
-        match fs::read_to_string(dir.join(name)) {
-            Ok(svg) if svg.trim_start().starts_with("<svg") => {
+        let path = dir.join(name);
+        let read = crate::limits::read_raw(&path, name, crate::limits::Kind::Record);
+        let text = read.ok().and_then(|b| String::from_utf8(b).ok());
+        // a plot that someone else changed is not inlined: the page stays free of scripts
+        if let Some(why) = text.as_deref().and_then(svg::refusal)
+            && text
+                .as_deref()
+                .is_some_and(|s| s.trim_start().starts_with("<svg"))
+        {
+            let _ = writeln!(
+                self.body,
+                "<p class=\"missing\">{} is not shown: it holds markup lrtool's plots never have ({}).</p>",
+                esc(name),
+                esc(&why)
+            );
+            return;
+        }
+        match text {
+            Some(svg) if svg.trim_start().starts_with("<svg") => {
                 let _ = writeln!(
                     self.body,
                     "<figure class=\"plot\" id=\"plot-{}\">\n{}\n<figcaption>{} <span class=\"file\">({})</span></figcaption>\n</figure>",
@@ -198,7 +215,7 @@ mod tests {
     #[test]
     fn a_summary_missing_a_field_is_an_error_naming_it() {
         let tmp = tempfile::tempdir().unwrap();
-        fs::write(tmp.path().join("summary.json"), r#"{"command": "train"}"#).unwrap();
+        std::fs::write(tmp.path().join("summary.json"), r#"{"command": "train"}"#).unwrap();
         let err = render(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("summary.json: missing field `"), "{err}");
     }
