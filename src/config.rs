@@ -16,14 +16,14 @@ use serde_json::Value;
 
 use crate::cli::{
     Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
-    SnapshotEnsembleArgs, TrainArgs,
+    SnapshotEnsembleArgs, SwaArgs, TrainArgs,
 };
 use crate::data::Task;
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
 use crate::observers::EarlyStopSettings;
 use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
-use crate::schedule::{ScheduleKind, ScheduleSpec};
+use crate::schedule::{ScheduleKind, ScheduleSpec, SwaSettings};
 use crate::train::Monitor;
 use crate::{input_bail, input_err};
 
@@ -43,6 +43,8 @@ pub struct RunSpec {
     pub monitor: Monitor,
     /// `--early-stop` and its settings (`None`: train every epoch).
     pub early_stop: Option<EarlyStopSettings>,
+    /// `--swa-start` and its settings (`None`: no weight averaging).
+    pub swa: Option<SwaSettings>,
     pub output: OutputConfig,
 }
 
@@ -50,17 +52,61 @@ impl RunSpec {
     /// Check `train`'s flag groups (in the order data, model, optimizer, run, output) into a
     /// spec; `command` names the default output folder `runs/<command>`.
     pub fn from_train_args(a: &TrainArgs, command: &str) -> anyhow::Result<RunSpec> {
+        let data = DataConfig::from_args(&a.data)?;
+        let model = ModelConfig::from_args(&a.model)?;
+        let optim = OptimConfig::from_args(&a.optim)?;
+        let run = RunConfig::from_args(&a.run)?;
         Ok(RunSpec {
-            data: DataConfig::from_args(&a.data)?,
-            model: ModelConfig::from_args(&a.model)?,
-            optim: OptimConfig::from_args(&a.optim)?,
-            run: RunConfig::from_args(&a.run)?,
+            data,
+            model,
+            optim,
             schedule: a.schedule.spec(),
             monitor: monitor_from_args(&a.monitor, a.schedule.schedule, a.early_stop.early_stop)?,
             early_stop: early_stop_from_args(&a.early_stop)?,
+            swa: swa_from_args(&a.swa, run.epochs)?,
+            run,
             output: OutputConfig::from_args(&a.output, command),
         })
     }
+}
+
+/// `--swa-start EPOCH` with `--swa-lr`, `--swa-anneal-epochs` and `--swa-anneal`.
+fn swa_from_args(a: &SwaArgs, epochs: usize) -> anyhow::Result<Option<SwaSettings>> {
+    let Some(start) = a.swa_start else {
+        for (flag, given) in [
+            ("--swa-lr", a.swa_lr.is_some()),
+            ("--swa-anneal-epochs", a.swa_anneal_epochs.is_some()),
+            ("--swa-anneal", a.swa_anneal.is_some()),
+        ] {
+            if given {
+                input_bail!("{flag} needs --swa-start EPOCH");
+            }
+        }
+        return Ok(None);
+    };
+    if start < 1 || start as u64 > epochs as u64 {
+        input_bail!(
+            "--swa-start {start}: must be an epoch from 1 to --epochs ({epochs}); the SWA phase runs from it to the last epoch"
+        );
+    }
+    let Some(swa_lr) = a.swa_lr else {
+        input_bail!("--swa-start needs --swa-lr LR, the LR that SWALR anneals to");
+    };
+    let swa_lr = check_lr("--swa-lr", swa_lr)?;
+    let anneal_epochs = a
+        .swa_anneal_epochs
+        .unwrap_or(crate::schedule::swa::DEFAULT_ANNEAL_EPOCHS as i64);
+    if !(0..=1_000_000).contains(&anneal_epochs) {
+        input_bail!(
+            "--swa-anneal-epochs {anneal_epochs}: must be a whole number of epochs from 0 to 1000000"
+        );
+    }
+    Ok(Some(SwaSettings {
+        start_epoch: start as u64,
+        swa_lr,
+        anneal_epochs: anneal_epochs as u64,
+        anneal: a.swa_anneal.unwrap_or(crate::schedule::swa::DEFAULT_ANNEAL),
+    }))
 }
 
 /// `--monitor` and `--monitor-mode` (mode: the quantity's own when not given). They are refused

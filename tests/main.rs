@@ -18,4 +18,5 @@ mod reliability;
 mod report;
 mod schedule;
 mod snapshot;
+mod swa;
 mod util;

@@ -55,6 +55,7 @@ impl SnapshotEnsembleArgs {
             // snapshot-ensemble trains every epoch under a schedule of the step
             monitor: Default::default(),
             early_stop: Default::default(),
+            swa: Default::default(),
             output: self.output.clone(),
         }
     }

@@ -18,6 +18,7 @@ pub mod model;
 pub mod optimizer;
 pub mod output;
 pub mod schedule;
+pub mod swa;
 pub mod sweep;
 pub mod training;
 pub mod values;
@@ -31,6 +32,7 @@ pub use model::ModelArgs;
 pub use optimizer::OptimArgs;
 pub use output::OutputArgs;
 pub use schedule::{ScheduleArgs, ScheduleCmdArgs};
+pub use swa::SwaArgs;
 pub use sweep::{FindLrArgs, SweepArgs};
 pub use training::{ComputeArgs, RunArgs, TrainArgs};
 

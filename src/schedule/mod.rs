@@ -31,6 +31,7 @@ pub mod sgdr;
 pub mod snapshot;
 pub mod spec;
 pub mod step;
+pub mod swa;
 pub mod warmup;
 pub mod wsd;
 
@@ -51,6 +52,7 @@ pub use sgdr::Sgdr;
 pub use snapshot::SnapshotCosine;
 pub use spec::ScheduleSpec;
 pub use step::{MultiStep, StepDecay, StepVariant};
+pub use swa::{SwaLr, SwaSettings};
 pub use warmup::Warmup;
 pub use wsd::{DecayShape, Wsd};
 
