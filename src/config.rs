@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{
-    Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
+    Cli, DataArgs, EarlyStopArgs, FgeArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
     SnapshotEnsembleArgs, SwaArgs, TrainArgs,
 };
 use crate::data::Task;
@@ -23,7 +23,7 @@ use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
 use crate::observers::EarlyStopSettings;
 use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
-use crate::schedule::{ScheduleKind, ScheduleSpec, SwaSettings};
+use crate::schedule::{FgeSettings, ScheduleKind, ScheduleSpec, SwaSettings};
 use crate::train::Monitor;
 use crate::{input_bail, input_err};
 
@@ -173,17 +173,69 @@ pub struct SnapshotSpec {
     pub baseline: bool,
     /// `--baseline-schedule` (`None`: cosine).
     pub baseline_schedule: Option<crate::schedule::ScheduleKind>,
+    /// `--fge` and its settings (`None`: snapshots at the schedule's cycle ends).
+    pub fge: Option<FgeSettings>,
 }
 
 impl SnapshotSpec {
     pub fn from_args(a: &SnapshotEnsembleArgs) -> anyhow::Result<SnapshotSpec> {
+        let run = RunSpec::from_train_args(&a.as_train_args(), "snapshot-ensemble")?;
         Ok(SnapshotSpec {
-            run: RunSpec::from_train_args(&a.as_train_args(), "snapshot-ensemble")?,
+            fge: fge_from_args(&a.ensemble.fge, run.run.epochs, run.run.lr)?,
+            run,
             keep: a.ensemble.keep,
             baseline: a.ensemble.baseline,
             baseline_schedule: a.ensemble.baseline_schedule,
         })
     }
+}
+
+/// `--fge` with `--cycle-epochs`, `--fge-start`, `--fge-lr1` and `--fge-lr2`.
+fn fge_from_args(a: &FgeArgs, epochs: usize, lr: f64) -> anyhow::Result<Option<FgeSettings>> {
+    use crate::schedule::fge::{DEFAULT_CYCLE_EPOCHS, DEFAULT_LR2_RATIO};
+    if !a.fge {
+        for (flag, given) in [
+            ("--cycle-epochs", a.cycle_epochs.is_some()),
+            ("--fge-start", a.fge_start.is_some()),
+            ("--fge-lr1", a.fge_lr1.is_some()),
+            ("--fge-lr2", a.fge_lr2.is_some()),
+        ] {
+            if given {
+                input_bail!("{flag} needs --fge");
+            }
+        }
+        return Ok(None);
+    }
+    let cycle_epochs = a.cycle_epochs.unwrap_or(DEFAULT_CYCLE_EPOCHS as i64);
+    if !(1..=1_000_000).contains(&cycle_epochs) {
+        input_bail!(
+            "--cycle-epochs {cycle_epochs}: must be a whole number of epochs from 1 to 1000000"
+        );
+    }
+    let start = a.fge_start.unwrap_or(epochs as i64 / 2 + 1);
+    if epochs < 2 {
+        input_bail!(
+            "--fge: needs --epochs 2 or more (a first phase and at least one epoch of cycles)"
+        );
+    }
+    if start < 2 || start as u64 > epochs as u64 {
+        input_bail!(
+            "--fge-start {start}: must be an epoch from 2 to --epochs ({epochs}); epochs before it are the first phase"
+        );
+    }
+    let lr1 = check_lr("--fge-lr1", a.fge_lr1.unwrap_or(lr))?;
+    let lr2 = check_lr("--fge-lr2", a.fge_lr2.unwrap_or(lr1 * DEFAULT_LR2_RATIO))?;
+    if lr2 >= lr1 {
+        input_bail!(
+            "--fge-lr2 {lr2}: must be below --fge-lr1 ({lr1}); a cycle falls from --fge-lr1 to --fge-lr2 and back"
+        );
+    }
+    Ok(Some(FgeSettings {
+        cycle_epochs: cycle_epochs as u64,
+        start_epoch: start as u64,
+        lr1,
+        lr2,
+    }))
 }
 
 /// The `train` flags that give these data, model and optimizer settings: `--dataset` and

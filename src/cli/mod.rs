@@ -25,7 +25,7 @@ pub mod values;
 
 pub use compare::CompareArgs;
 pub use data::DataArgs;
-pub use ensemble::{EnsembleArgs, SnapshotEnsembleArgs};
+pub use ensemble::{EnsembleArgs, FgeArgs, SnapshotEnsembleArgs};
 pub use evaluate::{EvaluateArgs, PredictArgs};
 pub use feedback::{EarlyStopArgs, MonitorArgs};
 pub use model::ModelArgs;

@@ -26,7 +26,7 @@ pub use crate::lr_finder::analysis::{MethodResult, SweepEnd};
 pub use crate::lr_finder::{Consensus, Phases, SweepMode};
 use crate::observers::EarlyStopSettings;
 use crate::report::compare::{ArmStats, Experiment};
-use crate::schedule::SwaSettings;
+use crate::schedule::{FgeSettings, SwaSettings};
 use crate::train::Monitor;
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
@@ -458,6 +458,10 @@ pub struct SnapshotConfig {
 pub struct EnsembleSettings {
     /// The baseline's schedule configuration, `null` without `--baseline`.
     pub baseline: Option<Value>,
+    /// `--fge` and its settings, when given (the models are collected at the FGE cycles'
+    /// lowest LR instead of at the schedule's cycle ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fge: Option<FgeSettings>,
     pub keep: u64,
     pub snapshots: u64,
 }
