@@ -267,6 +267,9 @@ pub struct SwaFacts {
 }
 
 impl SwaFacts {
+    pub fn train_metric(&self) -> Option<f64> {
+        metric_of!(self, train_acc, train_r2)
+    }
     pub fn val_metric(&self) -> Option<f64> {
         metric_of!(self, val_acc, val_r2)
     }
