@@ -20,15 +20,15 @@ mod strict;
 pub use strict::from_str as strict_json;
 
 use crate::cli::{
-    Cli, DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
-    SnapshotEnsembleArgs, TrainArgs,
+    Cli, DataArgs, EarlyStopArgs, FgeArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, RunArgs,
+    SnapshotEnsembleArgs, SwaArgs, TrainArgs,
 };
 use crate::data::Task;
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
 use crate::observers::EarlyStopSettings;
 use crate::optim::{Adam, AdamConfig, Optimizer, OptimizerKind, Sgd, SgdConfig};
-use crate::schedule::{ScheduleKind, ScheduleSpec};
+use crate::schedule::{FgeSettings, ScheduleKind, ScheduleSpec, SwaSettings};
 use crate::train::Monitor;
 use crate::{input_bail, input_err};
 
@@ -48,6 +48,8 @@ pub struct RunSpec {
     pub monitor: Monitor,
     /// `--early-stop` and its settings (`None`: train every epoch).
     pub early_stop: Option<EarlyStopSettings>,
+    /// `--swa-start` and its settings (`None`: no weight averaging).
+    pub swa: Option<SwaSettings>,
     pub output: OutputConfig,
 }
 
@@ -55,17 +57,61 @@ impl RunSpec {
     /// Check `train`'s flag groups (in the order data, model, optimizer, run, output) into a
     /// spec; `command` names the default output folder `runs/<command>`.
     pub fn from_train_args(a: &TrainArgs, command: &str) -> anyhow::Result<RunSpec> {
+        let data = DataConfig::from_args(&a.data)?;
+        let model = ModelConfig::from_args(&a.model)?;
+        let optim = OptimConfig::from_args(&a.optim)?;
+        let run = RunConfig::from_args(&a.run)?;
         Ok(RunSpec {
-            data: DataConfig::from_args(&a.data)?,
-            model: ModelConfig::from_args(&a.model)?,
-            optim: OptimConfig::from_args(&a.optim)?,
-            run: RunConfig::from_args(&a.run)?,
+            data,
+            model,
+            optim,
             schedule: a.schedule.spec(),
             monitor: monitor_from_args(&a.monitor, a.schedule.schedule, a.early_stop.early_stop)?,
             early_stop: early_stop_from_args(&a.early_stop)?,
+            swa: swa_from_args(&a.swa, run.epochs)?,
+            run,
             output: OutputConfig::from_args(&a.output, command),
         })
     }
+}
+
+/// `--swa-start EPOCH` with `--swa-lr`, `--swa-anneal-epochs` and `--swa-anneal`.
+fn swa_from_args(a: &SwaArgs, epochs: usize) -> anyhow::Result<Option<SwaSettings>> {
+    let Some(start) = a.swa_start else {
+        for (flag, given) in [
+            ("--swa-lr", a.swa_lr.is_some()),
+            ("--swa-anneal-epochs", a.swa_anneal_epochs.is_some()),
+            ("--swa-anneal", a.swa_anneal.is_some()),
+        ] {
+            if given {
+                input_bail!("{flag} needs --swa-start EPOCH");
+            }
+        }
+        return Ok(None);
+    };
+    if start < 1 || start as u64 > epochs as u64 {
+        input_bail!(
+            "--swa-start {start}: must be an epoch from 1 to --epochs ({epochs}); the SWA phase runs from it to the last epoch"
+        );
+    }
+    let Some(swa_lr) = a.swa_lr else {
+        input_bail!("--swa-start needs --swa-lr LR, the LR that SWALR anneals to");
+    };
+    let swa_lr = check_lr("--swa-lr", swa_lr)?;
+    let anneal_epochs = a
+        .swa_anneal_epochs
+        .unwrap_or(crate::schedule::swa::DEFAULT_ANNEAL_EPOCHS as i64);
+    if !(0..=1_000_000).contains(&anneal_epochs) {
+        input_bail!(
+            "--swa-anneal-epochs {anneal_epochs}: must be a whole number of epochs from 0 to 1000000"
+        );
+    }
+    Ok(Some(SwaSettings {
+        start_epoch: start as u64,
+        swa_lr,
+        anneal_epochs: anneal_epochs as u64,
+        anneal: a.swa_anneal.unwrap_or(crate::schedule::swa::DEFAULT_ANNEAL),
+    }))
 }
 
 /// `--monitor` and `--monitor-mode` (mode: the quantity's own when not given). They are refused
@@ -132,17 +178,69 @@ pub struct SnapshotSpec {
     pub baseline: bool,
     /// `--baseline-schedule` (`None`: cosine).
     pub baseline_schedule: Option<crate::schedule::ScheduleKind>,
+    /// `--fge` and its settings (`None`: snapshots at the schedule's cycle ends).
+    pub fge: Option<FgeSettings>,
 }
 
 impl SnapshotSpec {
     pub fn from_args(a: &SnapshotEnsembleArgs) -> anyhow::Result<SnapshotSpec> {
+        let run = RunSpec::from_train_args(&a.as_train_args(), "snapshot-ensemble")?;
         Ok(SnapshotSpec {
-            run: RunSpec::from_train_args(&a.as_train_args(), "snapshot-ensemble")?,
+            fge: fge_from_args(&a.ensemble.fge, run.run.epochs, run.run.lr)?,
+            run,
             keep: a.ensemble.keep,
             baseline: a.ensemble.baseline,
             baseline_schedule: a.ensemble.baseline_schedule,
         })
     }
+}
+
+/// `--fge` with `--cycle-epochs`, `--fge-start`, `--fge-lr1` and `--fge-lr2`.
+fn fge_from_args(a: &FgeArgs, epochs: usize, lr: f64) -> anyhow::Result<Option<FgeSettings>> {
+    use crate::schedule::fge::{DEFAULT_CYCLE_EPOCHS, DEFAULT_LR2_RATIO};
+    if !a.fge {
+        for (flag, given) in [
+            ("--cycle-epochs", a.cycle_epochs.is_some()),
+            ("--fge-start", a.fge_start.is_some()),
+            ("--fge-lr1", a.fge_lr1.is_some()),
+            ("--fge-lr2", a.fge_lr2.is_some()),
+        ] {
+            if given {
+                input_bail!("{flag} needs --fge");
+            }
+        }
+        return Ok(None);
+    }
+    let cycle_epochs = a.cycle_epochs.unwrap_or(DEFAULT_CYCLE_EPOCHS as i64);
+    if !(1..=1_000_000).contains(&cycle_epochs) {
+        input_bail!(
+            "--cycle-epochs {cycle_epochs}: must be a whole number of epochs from 1 to 1000000"
+        );
+    }
+    let start = a.fge_start.unwrap_or(epochs as i64 / 2 + 1);
+    if epochs < 2 {
+        input_bail!(
+            "--fge: needs --epochs 2 or more (a first phase and at least one epoch of cycles)"
+        );
+    }
+    if start < 2 || start as u64 > epochs as u64 {
+        input_bail!(
+            "--fge-start {start}: must be an epoch from 2 to --epochs ({epochs}); epochs before it are the first phase"
+        );
+    }
+    let lr1 = check_lr("--fge-lr1", a.fge_lr1.unwrap_or(lr))?;
+    let lr2 = check_lr("--fge-lr2", a.fge_lr2.unwrap_or(lr1 * DEFAULT_LR2_RATIO))?;
+    if lr2 >= lr1 {
+        input_bail!(
+            "--fge-lr2 {lr2}: must be below --fge-lr1 ({lr1}); a cycle falls from --fge-lr1 to --fge-lr2 and back"
+        );
+    }
+    Ok(Some(FgeSettings {
+        cycle_epochs: cycle_epochs as u64,
+        start_epoch: start as u64,
+        lr1,
+        lr2,
+    }))
 }
 
 /// The `train` flags that give these data, model and optimizer settings: `--dataset` and

@@ -41,6 +41,37 @@ pub struct EnsembleArgs {
     /// --lr to 0 over the whole run].
     #[arg(long, value_enum, value_name = "NAME")]
     pub baseline_schedule: Option<ScheduleKind>,
+    #[command(flatten)]
+    pub fge: FgeArgs,
+}
+
+/// Fast geometric ensembling (Garipov et al. 2018).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Fast geometric ensembling")]
+pub struct FgeArgs {
+    /// Fast geometric ensembling (Garipov et al. 2018): train epochs 1 … --fge-start − 1 under
+    /// --schedule (built for that first phase; the snapshot cosine makes one cycle of it unless
+    /// --cycles is given), then run short cycles whose LR falls linearly from --fge-lr1 to
+    /// --fge-lr2 over the first half and rises back over the second, and collect a model at each
+    /// cycle's lowest LR (its middle); the models are saved and ensembled as snapshots are
+    /// [default: off].
+    #[arg(long)]
+    pub fge: bool,
+    /// With --fge: epochs per cycle, at least 1 (Garipov et al.'s code: 4) [default: 4].
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub cycle_epochs: Option<i64>,
+    /// With --fge: the first epoch of the cycles (1-based, from 2 to --epochs); epochs before it
+    /// are the first phase [default: ⌊--epochs/2⌋ + 1, the second half of the run].
+    #[arg(long, value_name = "EPOCH", allow_negative_numbers = true)]
+    pub fge_start: Option<i64>,
+    /// With --fge: α1, the LR at the ends of a cycle [default: --lr].
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
+    pub fge_lr1: Option<f64>,
+    /// With --fge: α2, the LR at the middle of a cycle, where a model is collected; below
+    /// --fge-lr1 [default: --fge-lr1 × 0.002, the ratio of Garipov et al.'s lr_2 0.0001 to lr_1
+    /// 0.05].
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
+    pub fge_lr2: Option<f64>,
 }
 
 impl SnapshotEnsembleArgs {
@@ -55,6 +86,7 @@ impl SnapshotEnsembleArgs {
             // snapshot-ensemble trains every epoch under a schedule of the step
             monitor: Default::default(),
             early_stop: Default::default(),
+            swa: Default::default(),
             output: self.output.clone(),
         }
     }

@@ -19,19 +19,21 @@ pub mod model;
 pub mod optimizer;
 pub mod output;
 pub mod schedule;
+pub mod swa;
 pub mod sweep;
 pub mod training;
 pub mod values;
 
 pub use compare::CompareArgs;
 pub use data::DataArgs;
-pub use ensemble::{EnsembleArgs, SnapshotEnsembleArgs};
+pub use ensemble::{EnsembleArgs, FgeArgs, SnapshotEnsembleArgs};
 pub use evaluate::{EvaluateArgs, PredictArgs};
 pub use feedback::{EarlyStopArgs, MonitorArgs};
 pub use model::ModelArgs;
 pub use optimizer::OptimArgs;
 pub use output::OutputArgs;
 pub use schedule::{ScheduleArgs, ScheduleCmdArgs};
+pub use swa::SwaArgs;
 pub use sweep::{FindLrArgs, SweepArgs};
 pub use training::{ComputeArgs, RunArgs, TrainArgs};
 

@@ -2,7 +2,9 @@
 
 use clap::Args;
 
-use super::{DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, ScheduleArgs};
+use super::{
+    DataArgs, EarlyStopArgs, ModelArgs, MonitorArgs, OptimArgs, OutputArgs, ScheduleArgs, SwaArgs,
+};
 
 /// Length and pace of training.
 #[derive(Debug, Clone, Args)]
@@ -69,6 +71,8 @@ pub struct TrainArgs {
     pub monitor: MonitorArgs,
     #[command(flatten)]
     pub early_stop: EarlyStopArgs,
+    #[command(flatten)]
+    pub swa: SwaArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

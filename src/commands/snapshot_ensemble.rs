@@ -41,7 +41,7 @@ use crate::report::records::{
     BaselineFacts, EnsembleFacts, EnsembleSettings, FinalFacts, SnapshotConfig, SnapshotFacts,
     SnapshotResult, SnapshotSummary,
 };
-use crate::schedule::{Schedule, ScheduleKind, ScheduleSpec};
+use crate::schedule::{Fge, FgeSettings, Schedule, ScheduleKind, ScheduleSpec};
 use crate::train::{self, End, FitOutcome, FitSettings, Observer};
 
 /// Most snapshots one run may take (each is a file, and the last `--keep` stay in memory).
@@ -82,6 +82,7 @@ pub struct Planned {
     snapshots: usize,
     keep: usize,
     baseline_schedule: Option<Schedule>,
+    fge: Option<FgeSettings>,
 }
 
 /// What a snapshot-ensemble run did: how the main run and the baseline ended, where the files
@@ -161,10 +162,19 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         }
         e
     })?;
-    let schedule = spec
-        .run
-        .schedule
-        .build(run_cfg.lr, steps_per_epoch, total_steps)?;
+    let schedule = match spec.fge {
+        None => spec
+            .run
+            .schedule
+            .build(run_cfg.lr, steps_per_epoch, total_steps)?,
+        Some(f) => fge_schedule(
+            &spec.run.schedule,
+            f,
+            run_cfg.lr,
+            steps_per_epoch,
+            total_steps,
+        )?,
+    };
     let snapshots = count_cycle_ends(&schedule, total_steps);
     let what = match &schedule {
         Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),
@@ -235,7 +245,59 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
         snapshots,
         keep,
         baseline_schedule,
+        fge: spec.fge,
     })
+}
+
+/// `--fge`: the first phase under `base` (built for epochs 1 … start − 1), then Garipov's cycles
+/// with a model collected at each cycle's lowest LR.
+fn fge_schedule(
+    base: &ScheduleSpec,
+    f: FgeSettings,
+    lr: f64,
+    steps_per_epoch: usize,
+    total_steps: u64,
+) -> anyhow::Result<Schedule> {
+    let spe = steps_per_epoch as u64;
+    let start = (f.start_epoch - 1) * spe;
+    // the first phase is one normal run: the snapshot cosine (the default --schedule here) makes
+    // one cycle of it unless --cycles says otherwise
+    let mut base = base.clone();
+    if base.schedule == ScheduleKind::Snapshot && base.cycles.is_none() {
+        base.cycles = Some(1);
+    }
+    let first = base.build(lr, steps_per_epoch, start).map_err(|e| {
+        crate::input_err!(
+            "--fge: the first phase (epochs 1 … {}, {start} steps) under --schedule {}: {e}",
+            f.start_epoch - 1,
+            base.schedule.name()
+        )
+    })?;
+    let cycle = f.cycle_epochs.saturating_mul(spe);
+    if cycle < 2 {
+        input_bail!(
+            "--cycle-epochs {}: a cycle of {cycle} step ({} step per epoch) has no middle to collect a model at; give --cycle-epochs 2 or more",
+            f.cycle_epochs,
+            spe
+        );
+    }
+    let fge = Fge {
+        base: Box::new(first),
+        start,
+        cycle,
+        lr1: f.lr1,
+        lr2: f.lr2,
+    };
+    if fge.collections(total_steps) == 0 {
+        input_bail!(
+            "--cycle-epochs {}: the cycles from --fge-start {} ({} steps) never reach a cycle's lowest LR ({} steps in), so no model would be collected; give more --epochs, an earlier --fge-start or shorter cycles",
+            f.cycle_epochs,
+            f.start_epoch,
+            total_steps - start,
+            cycle / 2
+        );
+    }
+    Ok(Schedule::Fge(fge))
 }
 
 /// Train as planned, take the snapshots, evaluate them and their ensembles (and the baseline),
@@ -257,6 +319,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         snapshots,
         keep,
         baseline_schedule,
+        fge,
     } = planned;
     let task = dataset.task();
     let classify = task == Task::Classify;
@@ -446,6 +509,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
                     .as_ref()
                     .map(|b| serde_json::to_value(&b.schedule))
                     .transpose()?,
+                fge,
                 keep: keep as u64,
                 snapshots: snapshots as u64,
             },

@@ -11,14 +11,17 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig, RunConfi
 use crate::data::{Batcher, Dataset, Splits};
 use crate::linalg;
 use crate::nn::Mlp;
-use crate::observers::{CsvLog, EarlyStopSettings, EarlyStopping, EpochColumns, Progress};
+use crate::observers::{
+    CsvLog, EarlyStopSettings, EarlyStopping, EpochColumns, Progress, SwaAverage,
+};
 use crate::output::{Layout, OutDir};
 
 /// What a run of `train` may write in its folder.
-pub const OUTPUTS: [&str; 8] = [
+pub const OUTPUTS: [&str; 9] = [
     "steps.csv",
     "epochs.csv",
     "model.safetensors",
+    "model-swa.safetensors",
     "loss.svg",
     "lr.svg",
     "summary.json",
@@ -26,9 +29,9 @@ pub const OUTPUTS: [&str; 8] = [
     "report.html",
 ];
 use crate::report::records::{
-    EarlyStopFacts, EpochFacts, LrCut, TrainConfig, TrainResult, TrainSummary,
+    EarlyStopFacts, EpochFacts, LrCut, SwaFacts, TrainConfig, TrainResult, TrainSummary,
 };
-use crate::schedule::{LrPlan, Schedule};
+use crate::schedule::{LrPlan, Schedule, SwaSettings};
 use crate::train::{self, End, FitOutcome, FitSettings, LrPolicy, Monitor, Observer, PlateauRun};
 
 /// `lrtool train`: [`plan`], [`execute`], print the report, and make a diverged or interrupted
@@ -100,6 +103,8 @@ pub struct Planned {
     pub schedule: LrPlan,
     pub monitor: Monitor,
     pub early_stop: Option<EarlyStopSettings>,
+    /// `--swa-start`: the SWA phase's LR and the weight average.
+    pub swa: Option<SwaSettings>,
 }
 
 /// What the loop follows during the run: a schedule, or a plateau policy with its counters.
@@ -144,6 +149,7 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         schedule: schedule_spec,
         monitor,
         early_stop,
+        swa,
         output: out_cfg,
         ..
     } = spec.clone();
@@ -180,6 +186,7 @@ pub fn plan(spec: &RunSpec) -> anyhow::Result<Planned> {
         schedule,
         monitor,
         early_stop,
+        swa,
     })
 }
 
@@ -224,6 +231,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         schedule,
         monitor,
         early_stop,
+        swa,
     } = planned;
     let task = dataset.task();
     let mut batcher = Batcher::new(
@@ -255,15 +263,28 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         LrPlan::Plateau(p) => Following::Plateau(PlateauRun::new(p, monitor.quantity)),
     };
     let mut early = early_stop.map(|s| EarlyStopping::new(monitor, s));
+    let mut average = swa.map(|s| SwaAverage::new(s.start_epoch as usize, &model));
     let outcome = linalg::gemm::with_threads(threads, || {
         let mut observers: Vec<&mut dyn Observer> = vec![&mut log, &mut history, &mut progress];
         if let Some(e) = early.as_mut() {
             observers.push(e);
         }
+        // the average hears the epoch after the logs, as PyTorch's recipe updates it after the
+        // epoch's training
+        if let Some(a) = average.as_mut() {
+            observers.push(a);
+        }
+        let policy = match swa {
+            Some(s) => LrPolicy::Swa {
+                base: Box::new(following.policy()),
+                phase: s.lr_phase(steps_per_epoch),
+            },
+            None => following.policy(),
+        };
         train::fit_with(
             &mut model,
             &mut optimizer,
-            following.policy(),
+            policy,
             &splits,
             &mut batcher,
             FitSettings {
@@ -325,6 +346,18 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         )?;
         files.push("model.safetensors");
     }
+    let swa_facts = average
+        .as_ref()
+        .map(|a| swa_facts(a, &splits, classify))
+        .transpose()?;
+    if let Some(avg) = average.as_ref().and_then(SwaAverage::model) {
+        let meta = common::weights_metadata(avg, &dataset, &splits);
+        out.write_atomic(
+            "model-swa.safetensors",
+            &crate::weights::to_bytes(avg, &meta),
+        )?;
+        files.push("model-swa.safetensors");
+    }
     out.write_atomic(
         "loss.svg",
         common::loss_curves_svg(&history, task, steps_per_epoch)?.as_bytes(),
@@ -344,6 +377,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             optimizer: serde_json::to_value(&optim_cfg)?,
             run: common::run_settings(&run_cfg),
             schedule: schedule_json,
+            swa,
             early_stopping: early_stop,
             monitor: (early_stop.is_some() || matches!(following, Following::Plateau(_)))
                 .then_some(monitor),
@@ -379,6 +413,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 Following::Schedule(_) => None,
             },
             steps: outcome.steps,
+            swa: swa_facts.clone(),
         },
         // wall-clock: the only values that differ between two runs of the same command
         samples_per_s,
@@ -457,6 +492,9 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
                 }
             ));
         }
+        if let (Some(s), Some(f)) = (swa, &swa_facts) {
+            text.push_str(&swa_line(&s, f, metric, best_final_val(last)));
+        }
         if let End::Stopped { reason } = &outcome.end {
             text.push_str(&format!("stopped: {reason}\n"));
         }
@@ -488,4 +526,85 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         summary,
         report: text,
     })
+}
+
+/// The SWA model's facts: which epochs it averages and its loss and metric on both splits.
+/// Scored as `lrtool evaluate` and `snapshot-ensemble` score a model (the same numbers
+/// `evaluate --model model-swa.safetensors` prints).
+fn swa_facts(
+    average: &SwaAverage,
+    splits: &crate::data::Splits,
+    classify: bool,
+) -> anyhow::Result<SwaFacts> {
+    let keys = |v: Option<f64>| {
+        if classify {
+            (Some(v), None)
+        } else {
+            (None, Some(v))
+        }
+    };
+    let score = |m: &crate::nn::Mlp, part: &crate::data::Part| -> anyhow::Result<(f64, f64)> {
+        let p = crate::ensemble::predict(m, part.x.view(), classify)?;
+        let r = crate::ensemble::metrics(&p, part.targets())?;
+        Ok((r.loss, r.metric))
+    };
+    let (train, val) = match average.model() {
+        Some(m) => {
+            let train = score(m, &splits.train)?;
+            let val = if splits.val.is_empty() {
+                None
+            } else {
+                Some(score(m, &splits.val)?)
+            };
+            (Some(train), val)
+        }
+        None => (None, None),
+    };
+    let (train_acc, train_r2) = keys(train.map(|t| t.1));
+    let (val_acc, val_r2) = keys(val.map(|v| v.1));
+    Ok(SwaFacts {
+        epochs_averaged: average.n_averaged,
+        first_epoch: average.first_epoch.map(|e| e as u64),
+        last_epoch: average.last_epoch.map(|e| e as u64),
+        train_acc,
+        train_loss: train.map(|t| t.0),
+        train_r2,
+        val_acc,
+        val_loss: val.map(|v| v.0),
+        val_r2,
+    })
+}
+
+/// The final epoch's validation loss and metric, for the comparison with the SWA model.
+fn best_final_val(last: Option<&train::EpochReport>) -> Option<(f64, f64)> {
+    last.and_then(|e| Some((e.val_loss?, e.val_metric?)))
+}
+
+/// The terminal's line about the SWA model.
+fn swa_line(s: &SwaSettings, f: &SwaFacts, metric: &str, last: Option<(f64, f64)>) -> String {
+    let Some(first) = f.first_epoch else {
+        return format!(
+            "SWA: no epoch averaged (the run ended before --swa-start {}); no model-swa.safetensors\n",
+            s.start_epoch
+        );
+    };
+    let mut text = format!(
+        "SWA model (mean of the weights after epochs {first}…{}, {} sets; SWALR to {} over {} epochs, {}): val_loss {}, val_{metric} {}",
+        f.last_epoch.unwrap_or(first),
+        f.epochs_averaged,
+        fmt_num(Some(s.swa_lr)),
+        s.anneal_epochs,
+        s.anneal.name(),
+        fmt_num(f.val_loss),
+        fmt_num(f.val_metric()),
+    );
+    if let Some((loss, m)) = last {
+        text.push_str(&format!(
+            " (final model: {}, {})",
+            fmt_num(Some(loss)),
+            fmt_num(Some(m))
+        ));
+    }
+    text.push('\n');
+    text
 }

@@ -26,6 +26,7 @@ pub use crate::lr_finder::analysis::{MethodResult, SweepEnd};
 pub use crate::lr_finder::{Consensus, Phases, SweepMode};
 use crate::observers::EarlyStopSettings;
 use crate::report::compare::{ArmStats, Experiment};
+use crate::schedule::{FgeSettings, SwaSettings};
 use crate::train::Monitor;
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
@@ -219,6 +220,9 @@ pub struct TrainConfig {
     pub run: RunSettings,
     /// The schedule family's configuration (`name` and its keys).
     pub schedule: Value,
+    /// `--swa-start` and its settings, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swa: Option<SwaSettings>,
 }
 
 /// `result` of a train run.
@@ -237,6 +241,38 @@ pub struct TrainResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_cuts: Option<Vec<LrCut>>,
     pub steps: u64,
+    /// The SWA model (model-swa.safetensors), with `--swa-start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swa: Option<SwaFacts>,
+}
+
+/// The averaged model of an SWA run: which epochs it averages and its metrics on the training
+/// and validation splits (`null` when no epoch was averaged, e.g. a run stopped before
+/// `--swa-start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwaFacts {
+    pub epochs_averaged: u64,
+    pub first_epoch: Option<u64>,
+    pub last_epoch: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    pub train_acc: Present<f64>,
+    pub train_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    pub train_r2: Present<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    pub val_acc: Present<f64>,
+    pub val_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    pub val_r2: Present<f64>,
+}
+
+impl SwaFacts {
+    pub fn train_metric(&self) -> Option<f64> {
+        metric_of!(self, train_acc, train_r2)
+    }
+    pub fn val_metric(&self) -> Option<f64> {
+        metric_of!(self, val_acc, val_r2)
+    }
 }
 
 /// Early stopping's result: the best epoch by the monitored quantity, whether the run stopped
@@ -425,6 +461,10 @@ pub struct SnapshotConfig {
 pub struct EnsembleSettings {
     /// The baseline's schedule configuration, `null` without `--baseline`.
     pub baseline: Option<Value>,
+    /// `--fge` and its settings, when given (the models are collected at the FGE cycles'
+    /// lowest LR instead of at the schedule's cycle ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fge: Option<FgeSettings>,
     pub keep: u64,
     pub snapshots: u64,
 }

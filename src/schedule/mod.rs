@@ -19,6 +19,7 @@ pub mod constant;
 pub mod cosine;
 pub mod cyclic;
 pub mod exponential;
+pub mod fge;
 pub mod inverse_time;
 pub mod kind;
 pub mod linear;
@@ -31,6 +32,7 @@ pub mod sgdr;
 pub mod snapshot;
 pub mod spec;
 pub mod step;
+pub mod swa;
 pub mod warmup;
 pub mod wsd;
 
@@ -39,6 +41,7 @@ use serde::Serialize;
 pub use cosine::Cosine;
 pub use cyclic::{Cyclic, CyclicMode};
 pub use exponential::Exponential;
+pub use fge::{Fge, FgeSettings};
 pub use inverse_time::InverseTime;
 pub use kind::ScheduleKind;
 pub use linear::Linear;
@@ -51,6 +54,7 @@ pub use sgdr::Sgdr;
 pub use snapshot::SnapshotCosine;
 pub use spec::ScheduleSpec;
 pub use step::{MultiStep, StepDecay, StepVariant};
+pub use swa::{SwaLr, SwaSettings};
 pub use warmup::Warmup;
 pub use wsd::{DecayShape, Wsd};
 
@@ -95,6 +99,8 @@ pub enum Schedule {
     Wsd(Wsd),
     /// Schedules one after another at milestones (PyTorch `SequentialLR`).
     Sequential(Sequence),
+    /// A first phase, then fast-geometric-ensembling cycles (`snapshot-ensemble --fge`).
+    Fge(Fge),
 }
 
 /// Learning rate: finite and positive.
@@ -133,6 +139,7 @@ impl Schedule {
             Schedule::InverseTime(s) => s.lr(step),
             Schedule::Wsd(s) => s.lr(step),
             Schedule::Sequential(s) => s.lr(step),
+            Schedule::Fge(f) => f.lr(step),
         }
     }
 
@@ -157,6 +164,7 @@ impl Schedule {
             Schedule::ExpRange(c) => c.momentum(CyclicMode::ExpRange, step),
             Schedule::OneCycle(s) => s.momentum(step),
             Schedule::Warmup(w) => w.momentum(step),
+            Schedule::Fge(f) => f.momentum(step),
         }
     }
 
@@ -168,6 +176,7 @@ impl Schedule {
             }
             Schedule::OneCycle(s) => s.momentum,
             Schedule::Warmup(w) => w.main.momentum_range(),
+            Schedule::Fge(f) => f.base.momentum_range(),
             _ => None,
         }
     }
@@ -176,6 +185,7 @@ impl Schedule {
     /// cycle's low point and jumps or turns at `step + 1`): SGDR, the cyclical schedules and the
     /// snapshot cosine (which also ends its last, possibly shorter cycle at the run's final step).
     /// These are the snapshot points; one-cycle and cosine have no restart and never return true.
+    /// For `fge` they are the collection points, each cycle's lowest LR (the middle of the cycle).
     pub fn is_cycle_end(&self, step: u64) -> bool {
         match self {
             Schedule::Constant { .. }
@@ -195,6 +205,7 @@ impl Schedule {
             }
             Schedule::Warmup(w) => w.is_cycle_end(step),
             Schedule::SnapshotCosine(s) => s.is_cycle_end(step),
+            Schedule::Fge(f) => f.is_cycle_end(step),
         }
     }
 
@@ -218,6 +229,7 @@ impl Schedule {
             Schedule::InverseTime(_) => "inverse-time",
             Schedule::Wsd(_) => "wsd",
             Schedule::Sequential(_) => "sequential",
+            Schedule::Fge(_) => "fge",
         }
     }
 
@@ -241,6 +253,7 @@ impl Schedule {
             Schedule::InverseTime(s) => (0.0, s.lr),
             Schedule::Wsd(s) => s.lr_bounds(),
             Schedule::Sequential(s) => s.lr_bounds(),
+            Schedule::Fge(f) => f.lr_bounds(),
             Schedule::Warmup(w) => {
                 let (lo, hi) = w.main.lr_bounds();
                 let first = w.main.lr(0);
@@ -382,6 +395,16 @@ impl Schedule {
                     .collect();
                 format!("sequential: {}", parts.join("; "))
             }
+            Schedule::Fge(f) => format!(
+                "fge: steps 0 … {} {}; from step {} cycles of {} steps, lr {} → {} → {} (a model at each cycle's lowest LR)",
+                f.start.saturating_sub(1),
+                f.base.describe(),
+                f.start,
+                f.cycle,
+                num(f.lr1),
+                num(f.lr2),
+                num(f.lr1)
+            ),
             Schedule::SnapshotCosine(s) => {
                 let mut text = format!(
                     "snapshot: lr {} → ~0 in each of {} cycles of {} steps",

@@ -19,7 +19,7 @@
 
 use std::f64::consts::PI;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ScheduleKind;
 use super::spec::FamilyInfo;
@@ -28,7 +28,7 @@ use super::{Schedule, ScheduleSpec};
 use crate::{input_bail, input_err};
 
 /// How each phase moves between its end points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Anneal {
     /// Half a cosine (PyTorch anneal_strategy='cos').

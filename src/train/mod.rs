@@ -16,7 +16,7 @@ use std::time::Instant;
 use crate::data::{Batcher, Part, Splits, Target, Task};
 use crate::nn::{Grads, LossSums, Mlp, Targets, Workspace};
 use crate::optim::{Optimizer, StepParams};
-use crate::schedule::{RangeTest, Schedule};
+use crate::schedule::{RangeTest, Schedule, SwaLr};
 
 /// What the loop asks of a learning-rate policy at every step: a user's [`Schedule`], or the
 /// range test's sweep.
@@ -50,27 +50,53 @@ impl LrSchedule for RangeTest {
 pub enum LrPolicy<'a> {
     Schedule(&'a dyn LrSchedule),
     Feedback(&'a mut PlateauRun),
+    /// Stochastic weight averaging: `base` up to the SWA phase, then PyTorch's SWALR (once per
+    /// epoch) from the LR `base` gives the first SWA step. The base hears the epochs before the
+    /// switch and nothing after it, so a feedback base's LR at the switch stays fixed; the
+    /// momentum stays at the base's value at the switch (SWALR sets only the LR).
+    Swa {
+        base: Box<LrPolicy<'a>>,
+        phase: SwaLr,
+    },
 }
 
 impl LrPolicy<'_> {
-    fn lr(&self, step: u64) -> f64 {
+    /// The LR of the `step`-th update (0-based).
+    pub fn lr(&self, step: u64) -> f64 {
         match self {
             LrPolicy::Schedule(s) => s.lr(step),
             LrPolicy::Feedback(f) => f.lr(step),
+            LrPolicy::Swa { base, phase } => {
+                if phase.is_active(step) {
+                    phase.lr(base.lr(phase.switch_step()), step)
+                } else {
+                    base.lr(step)
+                }
+            }
         }
     }
 
-    fn momentum(&self, step: u64) -> Option<f64> {
+    /// Momentum (SGD) or β1 (Adam) at `step` when the policy cycles it.
+    pub fn momentum(&self, step: u64) -> Option<f64> {
         match self {
             LrPolicy::Schedule(s) => s.momentum(step),
             LrPolicy::Feedback(_) => None,
+            LrPolicy::Swa { base, phase } => base.momentum(step.min(phase.switch_step())),
         }
     }
 
-    fn inform(&mut self, report: &EpochReport) -> anyhow::Result<()> {
+    /// Hear one finished epoch (after validation).
+    pub fn inform(&mut self, report: &EpochReport) -> anyhow::Result<()> {
         match self {
             LrPolicy::Schedule(_) => Ok(()),
             LrPolicy::Feedback(f) => f.inform(report),
+            LrPolicy::Swa { base, phase } => {
+                if report.steps <= phase.switch_step() {
+                    base.inform(report)
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
         object_line(&t.config.schedule, &[])
     );
     page.h2("Run");
-    let rebuilt = format!(
+    let mut rebuilt = format!(
         "lrtool train {} --lr {} --epochs {} --batch-size {} --seed {}",
         base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
         fmt_num(Some(run.lr)),
@@ -26,6 +26,15 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
         run.batch_size,
         run.seed
     );
+    if let Some(s) = &t.config.swa {
+        rebuilt.push_str(&format!(
+            " --swa-start {} --swa-lr {} --swa-anneal-epochs {} --swa-anneal {}",
+            s.start_epoch,
+            fmt_num(Some(s.swa_lr)),
+            s.anneal_epochs,
+            s.anneal.name()
+        ));
+    }
     page.commands(&[command_line(None, rebuilt)]);
     page.facts(&training_facts(&Training {
         dataset: &t.dataset,
@@ -53,13 +62,25 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &TrainSummary) {
         cells
     };
     let (tm, vm) = (format!("train {m}"), format!("val {m}"));
-    page.table(
-        &["", "epoch", "train loss", &tm, "val loss", &vm],
-        &[
-            row("final", r.last.as_ref()),
-            row("best val loss", r.best_val_loss.as_ref()),
-        ],
-    );
+    let mut rows = vec![
+        row("final", r.last.as_ref()),
+        row("best val loss", r.best_val_loss.as_ref()),
+    ];
+    // the SWA model: the mean of the weights after the epochs it names (model-swa.safetensors)
+    if let Some(s) = &r.swa {
+        rows.push(vec![
+            format!("SWA model ({} weight sets)", s.epochs_averaged),
+            match (s.first_epoch, s.last_epoch) {
+                (Some(a), Some(b)) => format!("{a}…{b}"),
+                _ => fmt_num(None),
+            },
+            fmt_num(s.train_loss),
+            fmt_num(s.train_metric()),
+            fmt_num(s.val_loss),
+            fmt_num(s.val_metric()),
+        ]);
+    }
+    page.table(&["", "epoch", "train loss", &tm, "val loss", &vm], &rows);
     let mut listened = Vec::new();
     if let Some(e) = &r.early_stopping {
         let best = match (e.best_epoch, e.best_value) {
