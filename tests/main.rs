@@ -9,6 +9,7 @@ mod cli;
 mod compare;
 mod find_lr;
 mod gradcheck;
+mod landscape;
 mod like_fastai;
 mod out_folder;
 mod plateau;

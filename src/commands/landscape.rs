@@ -62,6 +62,7 @@ enum Mode {
     Plane {
         models: [SavedModel; 3],
         grid: usize,
+        plane: Box<landscape::Plane>,
     },
 }
 
@@ -186,15 +187,15 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
     let data_cfg = DataConfig::from_args(&args.data)?;
     let out = OutputConfig::from_args(&args.output, "landscape");
 
-    let mode = if let (Some(from), Some(to)) = (&args.from, &args.to) {
+    // the models, in the order the mode names them
+    let loaded: Vec<SavedModel> = if let (Some(from), Some(to)) = (&args.from, &args.to) {
         let to = load_model_as(&resolve(to, "--to")?, "--to")?;
         let from_path = if from.as_os_str() == "init" && !from.exists() {
             init_beside(&to.path)?
         } else {
             resolve(from, "--from")?
         };
-        let from = load_model_as(&from_path, "--from")?;
-        Mode::Line { from, to }
+        vec![load_model_as(&from_path, "--from")?, to]
     } else if args.from.is_some() {
         input_bail!("--from: needs --to (the other end of the line)");
     } else if args.to.is_some() {
@@ -202,16 +203,60 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
             "--to: needs --from (the other end of the line; `init` for the run's initial weights)"
         );
     } else if let Some(m) = &args.model {
+        vec![load_model_as(&resolve(m, "--model")?, "--model")?]
+    } else {
+        let paths = args.plane.clone().unwrap_or_default();
+        paths
+            .iter()
+            .map(|p| load_model_as(&resolve(p, "--plane")?, "--plane"))
+            .collect::<anyhow::Result<_>>()?
+    };
+    for m in &loaded[1..] {
+        let first = &loaded[0];
+        if !landscape::same_shape(&first.model, &m.model) {
+            input_bail!(
+                "{}: layer sizes {:?} ({}) differ from those of {} ({:?}, {}); a landscape needs models of one shape",
+                m.shown(),
+                m.model.sizes(),
+                m.model.activation.name(),
+                first.shown(),
+                first.model.sizes(),
+                first.model.activation.name()
+            );
+        }
+        if m.standardizer.is_some()
+            && first.standardizer.is_some()
+            && m.standardizer != first.standardizer
+        {
+            input_bail!(
+                "{}: its stored feature standardisation differs from that of {} (trained on another split?); the models of a landscape must share their inputs",
+                m.shown(),
+                first.shown()
+            );
+        }
+    }
+    let mut loaded = loaded.into_iter();
+    let mut next = || loaded.next().expect("loaded above");
+    let mode = if args.from.is_some() {
+        let from = next();
+        Mode::Line { from, to: next() }
+    } else if args.model.is_some() {
         Mode::Around {
-            model: load_model_as(&resolve(m, "--model")?, "--model")?,
+            model: next(),
             grid: args.grid,
         }
     } else {
-        let paths = args.plane.clone().unwrap_or_default();
-        let load = |p: &PathBuf| load_model_as(&resolve(p, "--plane")?, "--plane");
+        let models = [next(), next(), next()];
+        let Some(plane) = landscape::plane(&models[0].model, &models[1].model, &models[2].model)
+        else {
+            input_bail!(
+                "--plane: the three models lie on one line (or two are equal); they span no plane"
+            );
+        };
         Mode::Plane {
-            models: [load(&paths[0])?, load(&paths[1])?, load(&paths[2])?],
+            models,
             grid: args.grid.unwrap_or(DEFAULT_PLANE_GRID),
+            plane: Box::new(plane),
         }
     };
     let models: Vec<&SavedModel> = match &mode {
@@ -219,29 +264,6 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
         Mode::Around { model, .. } => vec![model],
         Mode::Plane { models, .. } => models.iter().collect(),
     };
-    for m in &models[1..] {
-        if !landscape::same_shape(&models[0].model, &m.model) {
-            input_bail!(
-                "{}: layer sizes {:?} ({}) differ from those of {} ({:?}, {}); a landscape needs models of one shape",
-                m.shown(),
-                m.model.sizes(),
-                m.model.activation.name(),
-                models[0].shown(),
-                models[0].model.sizes(),
-                models[0].model.activation.name()
-            );
-        }
-        if m.standardizer.is_some()
-            && models[0].standardizer.is_some()
-            && m.standardizer != models[0].standardizer
-        {
-            input_bail!(
-                "{}: its stored feature standardisation differs from that of {} (trained on another split?); the models of a landscape must share their inputs",
-                m.shown(),
-                models[0].shown()
-            );
-        }
-    }
 
     let dataset = data::source::load(&data_cfg.spec(args.seed))?;
     for m in &models {
@@ -485,14 +507,13 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
                 });
             }
         }
-        Mode::Plane { models, grid } => {
+        Mode::Plane {
+            models,
+            grid,
+            plane,
+        } => {
             let started = Instant::now();
-            let [a, b, c] = models;
-            let Some(plane) = landscape::plane(&a.model, &b.model, &c.model) else {
-                crate::input_bail!(
-                    "--plane: the three models lie on one line (or two are equal); they span no plane"
-                );
-            };
+            let a = &models[0];
             let (xr, yr) = plane_ranges(&plane.points, args.margin);
             let n = *grid;
             let xs: Vec<f64> = (0..n)
