@@ -211,7 +211,7 @@ impl Net64 {
             let z = input.dot(&self.weights[k].t()) + &self.biases[k];
             if let Some(d) = &dirs {
                 let (vw, vb) = d[k];
-                let mut rz = input.dot(&vw.t()) + &vb;
+                let mut rz = input.dot(&vw.t()) + vb;
                 if k > 0 {
                     rz += &racts[k - 1].dot(&self.weights[k].t());
                 }
