@@ -25,7 +25,7 @@ use crate::nn::Mlp;
 use crate::output::{Layout, OutDir};
 use crate::report::format::fmt_num;
 use crate::report::plot::heatmap::{HeatMap, heatmap_svg};
-use crate::report::plot::{Marker, Panel, Series, render_svg};
+use crate::report::plot::{Marker, Panel, Scale, Series, render_svg};
 use crate::report::records::{
     BarrierFacts, LandscapeData, LandscapeSummary, LineFacts, PlaneFacts, PointFacts,
     SharpnessFacts, SurfaceFacts, to_json_text,
@@ -343,6 +343,23 @@ fn evaluator(
         train: standardised(train),
         val,
     })
+}
+
+/// The sharpness of the weights file `model` on the training split of `data` drawn with `seed`,
+/// standardised as the model was trained, exactly as `lrtool landscape --model FILE
+/// --sharpness` measures it (for `lrtool compare --sharpness`).
+pub fn sharpness_of(
+    model: &Path,
+    data: &DataConfig,
+    seed: u64,
+    settings: &sharpness::Settings,
+) -> anyhow::Result<sharpness::Sharpness> {
+    let saved = load_model_as(model, "--model")?;
+    let dataset = data::source::load(&data.spec(seed))?;
+    check_fits(&saved, &dataset)?;
+    let evaluator = evaluator(&dataset, data, seed, &saved)?;
+    let rows = Data64::new(evaluator.train.x.view(), evaluator.train.targets());
+    Ok(sharpness::measure(&saved.model, &rows, settings))
 }
 
 /// Run what was planned: compute, then write the folder and print the report.
@@ -687,7 +704,8 @@ fn line_svg(alphas: &[f64], rows: &[(Vec<f64>, Eval)], metric: &str) -> anyhow::
         Panel {
             title: "Loss along θ(α) = (1 − α)·θA + α·θB".into(),
             x_label: "α".into(),
-            y_label: "loss".into(),
+            y_label: "loss (log scale)".into(),
+            y_scale: Scale::Log10,
             series: vec![
                 series("train", &|e| Some(e.train.loss)),
                 series("validation", &|e| e.val.map(|v| v.loss)),

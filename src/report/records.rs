@@ -580,6 +580,9 @@ pub struct CompareRun {
     pub min_val_loss: Option<EpochValue>,
     pub per_epoch: PerEpoch,
     pub seed: u64,
+    /// `compare --sharpness`: the final model's sharpness on its training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharpness: Option<RunSharpness>,
     /// `completed`, `stopped`, `diverged`, `interrupted`, `failed` or `not run`.
     pub status: String,
     pub steps: u64,
@@ -749,6 +752,15 @@ pub struct PlaneFacts {
     pub models: Vec<String>,
     pub x_range: [f64; 2],
     pub y_range: [f64; 2],
+}
+
+/// A compare run's sharpness (`compare --sharpness`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunSharpness {
+    /// Keskar's ε-sharpness (ε = 1e-3), in percent.
+    pub epsilon_sharpness: f64,
+    /// The largest eigenvalue of the training loss's Hessian.
+    pub top_eigenvalue: f64,
 }
 
 /// `sharpness`: of `model`, on the training split.
