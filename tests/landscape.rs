@@ -416,3 +416,65 @@ fn landscape_top_eigenvalues_match_pytorch() {
         }
     }
 }
+
+#[test]
+fn compare_sharpness_column_equals_landscape_sharpness() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut args = vec![
+        "compare",
+        "--arms",
+        "constant:lr=0.05;sgdr:lr=0.1,t0=2",
+        "--seeds",
+        "2",
+        "--epochs",
+        "4",
+        "--hidden",
+        "12",
+        "--sharpness",
+        "--out",
+        "cmp",
+        "--quiet",
+    ];
+    args.extend(words("--dataset wine --val-split 0.25"));
+    run(d, &args).success();
+    let text = fs::read_to_string(d.join("cmp/results.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        let (arm, seed) = (row[col("arm")], row[col("seed")]);
+        let folder = format!("cmp/runs/{arm}-seed{seed}");
+        let r = run(
+            d,
+            &[
+                "landscape",
+                "--model",
+                &folder,
+                "--sharpness",
+                "--dataset",
+                "wine",
+                "--val-split",
+                "0.25",
+                "--seed",
+                seed,
+                "--out",
+                "one",
+                "--json",
+            ],
+        );
+        r.success();
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        let sh = &v["sharpness"];
+        let top: f64 = row[col("top_hessian_eigenvalue")].parse().unwrap();
+        let eps: f64 = row[col("epsilon_sharpness")].parse().unwrap();
+        assert_eq!(top, sh["eigenvalues"][0].as_f64().unwrap(), "{folder}");
+        assert_eq!(eps, sh["epsilon_sharpness"].as_f64().unwrap(), "{folder}");
+    }
+    let report = fs::read_to_string(d.join("cmp/report.md")).unwrap();
+    assert!(report.contains("## Sharpness"), "{report}");
+    let summary = json(&d.join("cmp/summary.json"));
+    assert!(summary["runs"][0]["sharpness"]["top_eigenvalue"].is_f64());
+}

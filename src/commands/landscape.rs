@@ -32,7 +32,7 @@ use crate::report::records::{
 };
 
 /// What a run of `landscape` may write in its folder.
-pub const OUTPUTS: [&str; 8] = [
+pub const OUTPUTS: [&str; 9] = [
     "line.csv",
     "line.svg",
     "surface.csv",
@@ -41,6 +41,7 @@ pub const OUTPUTS: [&str; 8] = [
     "plane.svg",
     "summary.json",
     "timing.json",
+    "report.html",
 ];
 
 /// Most points per side of a 2-D grid.
@@ -596,6 +597,10 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
         json_text(&serde_json::Value::Object(timing)).as_bytes(),
     )?;
     files.extend(["summary.json", "timing.json"]);
+    if out_cfg.report {
+        crate::report::html::write(&mut out)?;
+        files.push(crate::report::html::FILE);
+    }
     if out_cfg.json {
         print_stdout(&to_json_text(&summary)?)
     } else if out_cfg.quiet {
