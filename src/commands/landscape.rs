@@ -375,7 +375,8 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
         task,
         evaluator,
     } = planned;
-    crate::interrupt::install();
+    // no Ctrl-C handler: a landscape has no partial result worth keeping, so the signal's
+    // default ends it at once (its files are written whole or not at all)
     let mut out = OutDir::prepare(
         &out_cfg.out,
         out_cfg.force,

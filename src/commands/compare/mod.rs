@@ -333,7 +333,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
 
 /// `--sharpness`: the sharpness of every finished run's final model on its own training split,
 /// into the run's `sharpness.json` (recorded in the run's manifest first); a run that already
-/// has one (kept by `--resume`) keeps it.
+/// has one (kept by `--resume`) keeps it. After Ctrl-C the runs not yet measured are left
+/// unmeasured (`--resume --sharpness` measures them later).
 fn measure_sharpness(
     pool: &rayon::ThreadPool,
     plans: &[ArmPlan],
@@ -352,7 +353,8 @@ fn measure_sharpness(
             .try_for_each(|(&(a, seed), end)| -> anyhow::Result<()> {
                 let dir = out.join(experiment.folder(a, seed));
                 let model = dir.join("model.safetensors");
-                if !matches!(end, RunEnd::Finished)
+                if crate::interrupt::requested()
+                    || !matches!(end, RunEnd::Finished)
                     || !model.is_file()
                     || dir.join(report::SHARPNESS_FILE).exists()
                 {
