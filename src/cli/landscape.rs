@@ -46,7 +46,8 @@ pub struct LandscapeArgs {
     /// (1 = one filter norm).
     #[arg(long, default_value_t = 1.0)]
     pub span: f64,
-    /// 2-D: seeds the two random directions (the same seed gives the same directions).
+    /// Seeds the two random directions of a surface (the same seed gives the same directions)
+    /// and the start vector of the Lanczos iteration of --sharpness.
     #[arg(long, default_value_t = 0)]
     pub direction_seed: u64,
     /// 2-D: the plane through three models (e.g. three snapshots), A at the origin, B along the
