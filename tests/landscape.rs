@@ -475,6 +475,8 @@ fn compare_sharpness_column_equals_landscape_sharpness() {
     }
     let report = fs::read_to_string(d.join("cmp/report.md")).unwrap();
     assert!(report.contains("## Sharpness"), "{report}");
+    let page = fs::read_to_string(d.join("cmp/report.html")).unwrap();
+    assert!(page.contains("<h2>Sharpness</h2>"));
     let summary = json(&d.join("cmp/summary.json"));
     assert!(summary["runs"][0]["sharpness"]["top_eigenvalue"].is_f64());
 }
