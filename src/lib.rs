@@ -11,6 +11,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod interrupt;
+pub mod landscape;
 pub mod limits;
 pub mod linalg;
 pub mod lr_finder;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Landscape(args) => commands::landscape::run(args),
         Command::Compare(args) => commands::compare::run(args),
         Command::Datasets(args) => commands::datasets::run(args),
         Command::Bench(args) => commands::bench::run(args),

@@ -10,6 +10,7 @@ mod compare;
 mod fge;
 mod find_lr;
 mod gradcheck;
+mod landscape;
 mod like_fastai;
 mod limits;
 mod out_folder;

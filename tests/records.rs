@@ -3,7 +3,7 @@
 //! a test here rather than showing "–" in a report.
 //!
 //! `tests/fixtures/summaries/*.json` were written by the release binary (train, find-lr,
-//! snapshot-ensemble and compare; classification and regression; diverged runs; repeats; a
+//! snapshot-ensemble, compare and landscape; classification and regression; diverged runs; repeats; a
 //! target; a snapshot-ensemble arm); the last test checks summaries of the binary under test.
 
 use std::fs;
@@ -56,7 +56,13 @@ fn report_records_fixture_summaries_round_trip_byte_for_byte() {
         }
         seen.push(expected.to_string());
     }
-    for family in ["train", "find-lr", "snapshot-ensemble", "compare"] {
+    for family in [
+        "train",
+        "find-lr",
+        "snapshot-ensemble",
+        "compare",
+        "landscape",
+    ] {
         assert!(seen.iter().any(|s| s == family), "no fixture of {family}");
     }
 }

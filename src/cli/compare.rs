@@ -62,6 +62,12 @@ pub struct CompareOptions {
     /// writes [default: off: an earlier comparison in --out is replaced].
     #[arg(long)]
     pub resume: bool,
+    /// After the runs, measure each finished run's sharpness on its training split, as
+    /// `lrtool landscape --sharpness` does with its defaults (the largest Hessian eigenvalue,
+    /// ε-sharpness with ε = 1e-3), into the run's sharpness.json; results.csv, report.md and
+    /// summary.json then show it [default: off].
+    #[arg(long)]
+    pub sharpness: bool,
 }
 
 /// One flag's setting from a config file, `--arms` or the command line.

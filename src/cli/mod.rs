@@ -14,6 +14,7 @@ pub mod data;
 pub mod ensemble;
 pub mod evaluate;
 pub mod feedback;
+pub mod landscape;
 pub mod limits;
 pub mod model;
 pub mod optimizer;
@@ -29,6 +30,7 @@ pub use data::DataArgs;
 pub use ensemble::{EnsembleArgs, FgeArgs, SnapshotEnsembleArgs};
 pub use evaluate::{EvaluateArgs, PredictArgs};
 pub use feedback::{EarlyStopArgs, MonitorArgs};
+pub use landscape::LandscapeArgs;
 pub use model::ModelArgs;
 pub use optimizer::OptimArgs;
 pub use output::OutputArgs;
@@ -169,6 +171,22 @@ pub enum Command {
     ///
     /// Example: lrtool predict --model runs/train/model.safetensors --input new.csv --output predictions.csv
     Predict(PredictArgs),
+    /// Look at the loss landscape of trained models and measure how sharp a minimum is.
+    ///
+    /// A line: loss and accuracy (train and validation) along θ(α) = (1−α)·θA + α·θB for α from
+    /// --alpha-min to --alpha-max, with the barrier (the highest loss on [0, 1] minus the mean of
+    /// the ends); `--from init` starts at the run's initial weights. A surface: a --grid N × N
+    /// grid around --model along two random directions, filter-normalised as in Li et al. (2018),
+    /// seeded by --direction-seed. A plane: the grid through three models (--plane A B C).
+    /// --sharpness: the largest eigenvalues of the training loss's Hessian (Lanczos on exact
+    /// Hessian-vector products) and Keskar et al.'s ε-sharpness. Models and data load as in
+    /// `lrtool evaluate`: give the dataset and --seed/--val-split of the training run. Writes
+    /// line.csv/svg, surface.csv/svg or plane.csv/svg, summary.json and timing.json.
+    /// See docs/landscape.md.
+    ///
+    /// Example: lrtool landscape --from init --to runs/train --dataset digits
+    #[command(allow_negative_numbers = true)]
+    Landscape(LandscapeArgs),
     /// Compare learning-rate schedules (or any flags) side by side: named arms × seeds, every arm
     /// of a seed from the same initial weights and data order, run in parallel; writes
     /// results.csv, report.md, summary.json and overlay plots. --shard I/N runs a part,

@@ -25,11 +25,13 @@ pub struct SavedModel {
     pub feature_names: Option<Vec<String>>,
     /// The training split's statistics the model was trained with (absent in foreign files).
     pub standardizer: Option<Standardizer>,
+    /// The flag that named the file, for messages (`--model`, `--from`, …).
+    pub flag: &'static str,
 }
 
 impl SavedModel {
-    fn shown(&self) -> String {
-        format!("--model {}", self.path.display())
+    pub fn shown(&self) -> String {
+        format!("{} {}", self.flag, self.path.display())
     }
 
     /// `x` standardised as the model's training data was (a copy; `fallback` when the file holds
@@ -59,8 +61,13 @@ impl SavedModel {
 
 /// Read a weights file and its metadata; every problem is an input error naming `--model PATH`.
 pub fn load_model(path: &Path) -> anyhow::Result<SavedModel> {
-    let loaded = crate::weights::load(path, "--model", Activation::Relu)?;
-    let shown = format!("--model {}", path.display());
+    load_model_as(path, "--model")
+}
+
+/// [`load_model`] for a file given with `flag`, which the messages name.
+pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedModel> {
+    let loaded = crate::weights::load(path, flag, Activation::Relu)?;
+    let shown = format!("{flag} {}", path.display());
     let meta = &loaded.metadata;
     let model = loaded.model;
     let task = match meta.get("task").and_then(Value::as_str) {
@@ -127,6 +134,7 @@ pub fn load_model(path: &Path) -> anyhow::Result<SavedModel> {
         class_names,
         feature_names,
         standardizer,
+        flag,
     })
 }
 
@@ -204,7 +212,7 @@ fn task_word(task: Task) -> &'static str {
 }
 
 /// The model must fit the dataset: inputs, outputs, task, class and feature names.
-fn check_fits(m: &SavedModel, ds: &Dataset) -> anyhow::Result<()> {
+pub fn check_fits(m: &SavedModel, ds: &Dataset) -> anyhow::Result<()> {
     let shown = m.shown();
     let name = &ds.name;
     if m.model.n_inputs() != ds.n_features() {

@@ -7,6 +7,7 @@ pub mod completions;
 pub mod datasets;
 pub mod evaluate;
 pub mod find_lr;
+pub mod landscape;
 pub mod predict;
 pub mod report;
 pub mod schedule;

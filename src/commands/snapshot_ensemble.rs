@@ -22,10 +22,11 @@ use crate::observers::{
 use crate::output::{Layout, OutDir};
 
 /// What a run of `snapshot-ensemble` may write in its folder.
-const OUTPUTS: [&str; 12] = [
+const OUTPUTS: [&str; 13] = [
     "steps.csv",
     "epochs.csv",
     "snapshots.csv",
+    "init.safetensors",
     "model.safetensors",
     "baseline/**",
     "snapshots/**",
@@ -346,6 +347,11 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
     )?;
     let snapshots_csv = out.create("snapshots.csv")?;
     let metadata = common::weights_metadata(&model, &dataset, &splits);
+    // the initial weights, for `lrtool landscape --from init`
+    out.write_atomic(
+        "init.safetensors",
+        &crate::weights::to_bytes(&model, &metadata),
+    )?;
     let mut history = History::with_capacity(total_steps as usize);
     let quiet = out_cfg.quiet || out_cfg.json;
     let mut progress = Progress::new(total_steps, quiet);
@@ -401,7 +407,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
     } else {
         Some(val_metrics(&model)?)
     };
-    let mut files = vec!["steps.csv", "epochs.csv", "snapshots.csv"];
+    let mut files = vec![
+        "steps.csv",
+        "epochs.csv",
+        "snapshots.csv",
+        "init.safetensors",
+    ];
     if !records.is_empty() {
         files.push("snapshots/");
     }

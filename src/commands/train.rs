@@ -17,9 +17,10 @@ use crate::observers::{
 use crate::output::{Layout, OutDir};
 
 /// What a run of `train` may write in its folder.
-pub const OUTPUTS: [&str; 9] = [
+pub const OUTPUTS: [&str; 10] = [
     "steps.csv",
     "epochs.csv",
+    "init.safetensors",
     "model.safetensors",
     "model-swa.safetensors",
     "loss.svg",
@@ -247,6 +248,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         "train",
         Layout::outputs(&OUTPUTS),
     )?;
+    // the initial weights, for `lrtool landscape --from init`
+    let init_meta = common::weights_metadata(&model, &dataset, &splits);
+    out.write_atomic(
+        "init.safetensors",
+        &crate::weights::to_bytes(&model, &init_meta),
+    )?;
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
         out.create("steps.csv")?,
@@ -333,7 +340,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             }
         })
     };
-    let mut files = vec!["steps.csv", "epochs.csv"];
+    let mut files = vec!["steps.csv", "epochs.csv", "init.safetensors"];
     // --restore-best: the best epoch's weights are the run's result (Keras 3 restores them at
     // the end of training, stopped early or not)
     let best_weights = early.as_ref().and_then(|e| e.best_weights());

@@ -1,5 +1,5 @@
 //! Typed run records: the `summary.json` of every command family (`train`, `find-lr`,
-//! `snapshot-ensemble`, `compare`) as serde types, serialised and read back through the same
+//! `snapshot-ensemble`, `compare`, `landscape`) as serde types, serialised and read back through the same
 //! definitions, so that renaming a field breaks the build or a test instead of a report cell.
 //!
 //! Byte layout: lrtool writes summaries through a `serde_json::Value` (its maps keep keys in
@@ -28,6 +28,9 @@ use crate::observers::EarlyStopSettings;
 use crate::report::compare::{ArmStats, Experiment};
 use crate::schedule::{FgeSettings, SwaSettings};
 use crate::train::Monitor;
+
+mod landscape;
+pub use landscape::*;
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub type Present<T> = Option<Option<T>>;
@@ -620,6 +623,9 @@ pub struct CompareRun {
     pub min_val_loss: Option<EpochValue>,
     pub per_epoch: PerEpoch,
     pub seed: u64,
+    /// `compare --sharpness`: the final model's sharpness on its training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharpness: Option<RunSharpness>,
     /// `completed`, `stopped`, `diverged`, `interrupted`, `failed` or `not run`.
     pub status: String,
     pub steps: u64,
@@ -697,6 +703,7 @@ pub enum RunSummary {
     FindLr(Box<FindLrSummary>),
     Snapshot(Box<SnapshotSummary>),
     Compare(Box<CompareSummary>),
+    Landscape(Box<LandscapeSummary>),
 }
 
 impl RunSummary {
@@ -706,6 +713,7 @@ impl RunSummary {
             RunSummary::FindLr(s) => &s.command,
             RunSummary::Snapshot(s) => &s.command,
             RunSummary::Compare(s) => &s.command,
+            RunSummary::Landscape(s) => &s.command,
         }
     }
 
@@ -716,6 +724,7 @@ impl RunSummary {
             RunSummary::FindLr(s) => &s.lrtool_version,
             RunSummary::Snapshot(s) => &s.lrtool_version,
             RunSummary::Compare(s) => &s.lrtool_version,
+            RunSummary::Landscape(s) => &s.lrtool_version,
         }
     }
 
@@ -726,7 +735,7 @@ impl RunSummary {
             RunSummary::Train(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
             RunSummary::FindLr(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
             RunSummary::Snapshot(s) => Some((&s.dataset, &s.model, &s.config.optimizer)),
-            RunSummary::Compare(_) => None,
+            RunSummary::Compare(_) | RunSummary::Landscape(_) => None,
         }
     }
 
@@ -747,8 +756,9 @@ impl RunSummary {
             Some("find-lr") => RunSummary::FindLr(typed(text, source)?),
             Some("snapshot-ensemble") => RunSummary::Snapshot(typed(text, source)?),
             Some("compare") => RunSummary::Compare(typed(text, source)?),
+            Some("landscape") => RunSummary::Landscape(typed(text, source)?),
             Some(other) => crate::input_bail!(
-                "{source}: command \"{other}\" has no report (train, find-lr, snapshot-ensemble or compare)"
+                "{source}: command \"{other}\" has no report (train, find-lr, snapshot-ensemble, compare or landscape)"
             ),
             None => crate::input_bail!("{source}: no field `command`"),
         })
@@ -779,6 +789,7 @@ impl RunSummary {
             RunSummary::FindLr(s) => to_json_text(s),
             RunSummary::Snapshot(s) => to_json_text(s),
             RunSummary::Compare(s) => to_json_text(s),
+            RunSummary::Landscape(s) => to_json_text(s),
         }
     }
 }

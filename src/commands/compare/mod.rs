@@ -285,6 +285,17 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             .collect()
     });
 
+    if opts.sharpness {
+        measure_sharpness(
+            &pool,
+            &plans,
+            &experiment,
+            &selected,
+            &ends,
+            out.path(),
+            quiet,
+        )?;
+    }
     // the run folders become part of this folder's manifest, so a rerun may replace them
     for &(a, seed) in &selected {
         adopt_run(&mut out, &experiment.folder(a, seed))?;
@@ -320,6 +331,58 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         ))?;
     }
     finish(&experiment, &records, &ends, out.path())
+}
+
+/// `--sharpness`: the sharpness of every finished run's final model on its own training split,
+/// into the run's `sharpness.json` (recorded in the run's manifest first); a run that already
+/// has one (kept by `--resume`) keeps it. After Ctrl-C the runs not yet measured are left
+/// unmeasured (`--resume --sharpness` measures them later).
+fn measure_sharpness(
+    pool: &rayon::ThreadPool,
+    plans: &[ArmPlan],
+    experiment: &Experiment,
+    selected: &[(usize, u64)],
+    ends: &[RunEnd],
+    out: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let settings = crate::landscape::sharpness::Settings::default();
+    pool.install(|| {
+        selected
+            .par_iter()
+            .zip(ends)
+            .with_max_len(1)
+            .try_for_each(|(&(a, seed), end)| -> anyhow::Result<()> {
+                let dir = out.join(experiment.folder(a, seed));
+                let model = dir.join("model.safetensors");
+                if crate::interrupt::requested()
+                    || !matches!(end, RunEnd::Finished)
+                    || !model.is_file()
+                    || dir.join(report::SHARPNESS_FILE).exists()
+                {
+                    return Ok(());
+                }
+                let t = Instant::now();
+                let mut run = plans[a].run.for_seed(seed, &dir, true);
+                let data = run.run_spec().data.clone();
+                let measured = crate::commands::landscape::sharpness_of(&model, &data, seed, &settings)?;
+                crate::output::record_in_manifest(&dir, report::SHARPNESS_FILE)?;
+                crate::output::write_atomic(
+                    &dir.join(report::SHARPNESS_FILE),
+                    crate::report::records::to_json_text(&measured)?.as_bytes(),
+                )?;
+                if !quiet {
+                    eprintln!(
+                        "  sharpness of {} seed {seed}: top eigenvalue {}, ε-sharpness {} % ({:.2} s)",
+                        experiment.arms[a].name,
+                        crate::report::format::fmt_num(measured.eigenvalues.first().copied()),
+                        crate::report::format::fmt_num(Some(measured.epsilon_sharpness)),
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                Ok(())
+            })
+    })
 }
 
 /// Remove the empty folders below `dir` (and `dir` itself when it ends up empty): what an

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::report::logs::{EpochRow, StepRow};
 pub use plots::{loss_svg, lr_svg, val_svg};
-pub use runs::{EnsembleRow, RunRecord, Status, read_run};
+pub use runs::{EnsembleRow, RunRecord, SHARPNESS_FILE, SharpnessRow, Status, read_run};
 pub use stats::{ArmStats, Stat, arm_stats};
 pub use summary::{summary_json, summary_record};
 pub use tables::{arm_table, report_md, results_csv};

@@ -54,6 +54,17 @@ pub struct EnsembleRow {
     pub val_metric: f64,
 }
 
+/// The file `lrtool compare --sharpness` writes in a run folder.
+pub const SHARPNESS_FILE: &str = "sharpness.json";
+
+/// A run's sharpness (`--sharpness`): the largest Hessian eigenvalue of the training loss and
+/// ε-sharpness in percent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SharpnessRow {
+    pub top_eigenvalue: f64,
+    pub epsilon_sharpness: f64,
+}
+
 /// Everything the report needs about one run, read back from its folder.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -71,6 +82,8 @@ pub struct RunRecord {
     pub wall_seconds: Option<f64>,
     /// The epoch whose weights the run wrote when it was not the last (`--restore-best`).
     pub restored_epoch: Option<usize>,
+    /// Measured by `compare --sharpness` (the run's sharpness.json).
+    pub sharpness: Option<SharpnessRow>,
 }
 
 impl RunRecord {
@@ -89,6 +102,7 @@ impl RunRecord {
             ensemble: None,
             wall_seconds: None,
             restored_epoch: None,
+            sharpness: None,
         }
     }
 
@@ -210,6 +224,7 @@ pub fn read_run(dir: &Path, arm: usize, seed: u64) -> anyhow::Result<RunRecord> 
         .ok()
         .and_then(|t| serde_json::from_slice::<Value>(&t).ok())
         .and_then(|t| t["total_seconds"].as_f64());
+    let sharpness = read_sharpness(dir)?;
     Ok(RunRecord {
         arm,
         seed,
@@ -226,5 +241,25 @@ pub fn read_run(dir: &Path, arm: usize, seed: u64) -> anyhow::Result<RunRecord> 
         ensemble,
         wall_seconds,
         restored_epoch,
+        sharpness,
     })
+}
+
+/// The run's sharpness.json, when `compare --sharpness` wrote one.
+fn read_sharpness(dir: &Path) -> anyhow::Result<Option<SharpnessRow>> {
+    let path = dir.join(SHARPNESS_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = crate::limits::read_text(
+        &path,
+        &path.display().to_string(),
+        crate::limits::Kind::Record,
+    )?;
+    let m: crate::landscape::sharpness::Sharpness =
+        serde_json::from_str(&text).map_err(|e| input_err!("{}: {e}", path.display()))?;
+    Ok(m.eigenvalues.first().map(|&top| SharpnessRow {
+        top_eigenvalue: top,
+        epsilon_sharpness: m.epsilon_sharpness,
+    }))
 }

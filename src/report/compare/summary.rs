@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::{ArmStats, Experiment, RunRecord, Status};
 use crate::report::records::{
-    CompareRun, CompareSummary, EpochValue, PerEpoch, Present, RunEnsemble, RunFinal, Shard,
-    TargetReached,
+    CompareRun, CompareSummary, EpochValue, PerEpoch, Present, RunEnsemble, RunFinal, RunSharpness,
+    Shard, TargetReached,
 };
 
 /// `value` under the task's key: `(val_acc, val_r2)` for `metric` `acc` or `r2`.
@@ -79,6 +79,10 @@ pub fn summary_record(
                     val_r2,
                 },
                 seed: r.seed,
+                sharpness: r.sharpness.map(|s| RunSharpness {
+                    epsilon_sharpness: s.epsilon_sharpness,
+                    top_eigenvalue: s.top_eigenvalue,
+                }),
                 status: r.status.name().to_string(),
                 steps: r.steps,
                 target: r.reached(exp.target).map(|t| TargetReached {

@@ -23,6 +23,10 @@ pub fn results_csv(exp: &Experiment, records: &[RunRecord]) -> String {
     if ens {
         let _ = write!(text, ",ensemble_size,ensemble_val_loss,ensemble_val_{m}");
     }
+    let sharp = records.iter().any(|r| r.sharpness.is_some());
+    if sharp {
+        text.push_str(",top_hessian_eigenvalue,epsilon_sharpness");
+    }
     text.push_str(",epochs_to_target,steps_to_target,wall_seconds\n");
     for r in records {
         let last = r.last();
@@ -61,6 +65,15 @@ pub fn results_csv(exp: &Experiment, records: &[RunRecord]) -> String {
                 cell(e.map(|e| e.val_metric))
             );
         }
+        if sharp {
+            let s = r.sharpness;
+            let _ = write!(
+                text,
+                ",{},{}",
+                cell(s.map(|s| s.top_eigenvalue)),
+                cell(s.map(|s| s.epsilon_sharpness))
+            );
+        }
         let _ = writeln!(
             text,
             ",{},{},{}",
@@ -76,6 +89,49 @@ pub fn results_csv(exp: &Experiment, records: &[RunRecord]) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // report.md
+
+/// `--sharpness`: per arm, the mean ± std over seeds of the top Hessian eigenvalue, of
+/// ε-sharpness and of the final validation metric (empty without measurements).
+fn sharpness_table(exp: &Experiment, records: &[RunRecord]) -> String {
+    if records.iter().all(|r| r.sharpness.is_none()) {
+        return String::new();
+    }
+    let m = &exp.metric;
+    let mut text = format!(
+        "\n## Sharpness\n\nOf each run's final model on its training split (`lrtool landscape \
+         --sharpness`: the largest eigenvalue of the training loss's Hessian, and Keskar et al.'s \
+         ε-sharpness with ε = 1e-3, in percent); mean ± std over the seeds measured.\n\n\
+         | arm | runs | top Hessian eigenvalue | ε-sharpness (%) | final val {m} |\n|---|---|---|---|---|\n"
+    );
+    for (a, arm) in exp.arms.iter().enumerate() {
+        let runs: Vec<&RunRecord> = records
+            .iter()
+            .filter(|r| r.arm == a && r.sharpness.is_some())
+            .collect();
+        let top = Stat::of(
+            runs.iter()
+                .filter_map(|r| r.sharpness.map(|s| s.top_eigenvalue)),
+        );
+        let eps = Stat::of(
+            runs.iter()
+                .filter_map(|r| r.sharpness.map(|s| s.epsilon_sharpness)),
+        );
+        let fin = Stat::of(
+            runs.iter()
+                .filter_map(|r| r.last().and_then(|e| e.val_metric)),
+        );
+        let _ = writeln!(
+            text,
+            "| `{}` | {} | {} | {} | {} |",
+            arm.name,
+            runs.len(),
+            top.text(4),
+            eps.text(4),
+            fin.text(4)
+        );
+    }
+    text
+}
 
 /// A paired difference: `+0.0012 ± 0.0030`, or "–".
 fn signed(s: &Stat) -> String {
@@ -189,6 +245,7 @@ pub fn report_md(exp: &Experiment, records: &[RunRecord], stats: &[ArmStats]) ->
          that reached it, and their mean over the first arm's.\n"
     );
     text.push_str(&arm_table(exp, stats));
+    text.push_str(&sharpness_table(exp, records));
     text.push_str("\n## Arms\n\n| arm | command | schedule (first seed) | epochs × steps | flags added to the shared ones |\n|---|---|---|---|---|\n");
     for a in &exp.arms {
         let _ = writeln!(

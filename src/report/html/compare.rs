@@ -136,6 +136,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
         header.extend(["reached target", "steps to target"]);
     }
     page.table(&header, &rows);
+    sharpness(page, t, &pm);
 
     page.h2("Plots");
     page.plot(dir, "val.svg", "Validation accuracy (R²) and loss per epoch: the median over seeds per arm, with faint min and max lines.");
@@ -198,4 +199,48 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
         (seeds.len().max(1) * 2).min(10)
     ));
     next(page, &lines);
+}
+
+/// `compare --sharpness`: per arm, the mean ± std over the measured runs of the top Hessian
+/// eigenvalue, ε-sharpness and the final validation metric (nothing without measurements).
+fn sharpness(page: &mut Page, t: &CompareSummary, pm: &dyn Fn(&Stat) -> String) {
+    if t.runs.iter().all(|r| r.sharpness.is_none()) {
+        return;
+    }
+    let m = t.experiment.metric.as_str();
+    page.h2("Sharpness");
+    page.p("Of each run's final model on its training split, as `lrtool landscape --sharpness` measures it: the largest eigenvalue of the Hessian of the training loss, and Keskar et al.'s ε-sharpness (ε = 1e-3, in percent). Mean ± sample standard deviation over the runs measured.");
+    let rows: Vec<Vec<String>> = t
+        .experiment
+        .arms
+        .iter()
+        .map(|a| {
+            let runs: Vec<_> = t
+                .runs
+                .iter()
+                .filter(|r| r.arm == a.name && r.sharpness.is_some())
+                .collect();
+            let of = |f: &dyn Fn(&crate::report::records::CompareRun) -> Option<f64>| {
+                Stat::of(runs.iter().filter_map(|r| f(r)))
+            };
+            vec![
+                a.name.clone(),
+                runs.len().to_string(),
+                pm(&of(&|r| r.sharpness.map(|s| s.top_eigenvalue))),
+                pm(&of(&|r| r.sharpness.map(|s| s.epsilon_sharpness))),
+                pm(&of(&|r| r.last.as_ref().and_then(RunFinal::val_metric))),
+            ]
+        })
+        .collect();
+    let fm = format!("final val {m}");
+    page.table(
+        &[
+            "arm",
+            "runs measured",
+            "top Hessian eigenvalue",
+            "ε-sharpness (%)",
+            fm.as_str(),
+        ],
+        &rows,
+    );
 }

@@ -1,11 +1,12 @@
 //! `report.html`: one self-contained page for a run folder of `train`, `find-lr`,
-//! `snapshot-ensemble` or `compare`, built only from the folder's `summary.json` and SVG plots
+//! `snapshot-ensemble`, `compare` or `landscape`, built only from the folder's `summary.json` and SVG plots
 //! (inlined), so it opens offline and needs no JavaScript. It holds no time or path of its own
 //! making: the same folder gives the same bytes (wall times stay in `timing.json`).
 
 mod compare;
 mod facts;
 mod find_lr;
+mod landscape;
 mod snapshot;
 mod svg;
 mod train;
@@ -37,6 +38,7 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         RunSummary::FindLr(t) => find_lr::page(&mut page, dir, t),
         RunSummary::Snapshot(t) => snapshot::page(&mut page, dir, t),
         RunSummary::Compare(t) => compare::page(&mut page, dir, t),
+        RunSummary::Landscape(t) => landscape::page(&mut page, dir, t),
     }
     Ok(page.finish(typed.command(), typed.lrtool_version()))
 }

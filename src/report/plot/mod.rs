@@ -18,6 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod axes;
 mod draw;
+pub mod heatmap;
 mod prepare;
 
 use axes::*;
