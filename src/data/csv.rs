@@ -634,7 +634,11 @@ mod tests {
             text.as_bytes(),
             "data.csv",
             "data",
-            &CsvOptions { target, task },
+            &CsvOptions {
+                target,
+                task,
+                ..CsvOptions::default()
+            },
         )
     }
 
@@ -774,10 +778,10 @@ mod tests {
 
     #[test]
     fn line_numbers_count_blank_lines() {
-        let msg = input_error("a,b,c\n1,2,x\n\n1,oops,y\n", None, None);
-        assert_eq!(
-            msg,
-            "data.csv line 4, column \"b\": \"oops\" is not a number"
+        let msg = input_error("a,b,c\n1,2,x\n\n1,,y\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 4, column \"b\": empty cell"),
+            "{msg}"
         );
     }
 
@@ -803,8 +807,11 @@ mod tests {
         assert_eq!(names, ["a", "b\nc"]);
         assert_eq!(labels, [0, 1, 0]);
         // A line break inside quotes counts as a line.
-        let msg = input_error("a,y\n1,\"x\ny\"\nq,z\n", None, None);
-        assert_eq!(msg, "data.csv line 4, column \"a\": \"q\" is not a number");
+        let msg = input_error("a,y\n1,\"x\ny\"\n,z\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 4, column \"a\": empty cell"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -855,27 +862,41 @@ mod tests {
     #[test]
     fn empty_cells_name_line_and_column() {
         let msg = input_error("a,b,y\n1,2,0\n1, ,1\n", None, None);
-        assert_eq!(msg, "data.csv line 3, column \"b\": empty cell");
+        assert_eq!(
+            msg,
+            "data.csv line 3, column \"b\": empty cell; --missing drop-rows leaves such rows \
+             out, --missing mean fills them"
+        );
         let msg = input_error("a,b,y\n1,2,0\n1,2,\n", None, None);
-        assert_eq!(msg, "data.csv line 3, column \"y\": empty cell");
+        assert_eq!(
+            msg,
+            "data.csv line 3, column \"y\": empty cell; --missing drop-rows leaves such rows out"
+        );
     }
 
     #[test]
-    fn non_numeric_feature_names_line_column_and_text() {
-        let msg = input_error(
+    fn a_text_feature_is_one_hot_with_sorted_categories() {
+        let ds = parse(
             "petal_length,petal_width,y\n1,2,a\n3,4,b\n5,abc,a\n",
             None,
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(
-            msg,
-            "data.csv line 4, column \"petal_width\": \"abc\" is not a number"
+            ds.feature_names,
+            [
+                "petal_length",
+                "petal_width=2",
+                "petal_width=4",
+                "petal_width=abc"
+            ]
         );
+        assert_eq!(ds.x.row(2).to_vec(), [5.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
     fn non_finite_features_are_errors() {
-        for bad in ["NaN", "nan", "inf", "-Infinity", "1e39"] {
+        for bad in ["inf", "-Infinity", "1e39"] {
             let msg = input_error(&format!("a,b,y\n1,2,0\n3,{bad},1\n"), None, None);
             assert!(
                 msg.starts_with(&format!("data.csv line 3, column \"b\": \"{bad}\" is ")),
@@ -886,11 +907,13 @@ mod tests {
 
     #[test]
     fn non_finite_numeric_target_is_an_error() {
-        let msg = input_error("a,y\n1,0.5\n2,nan\n3,1.5\n", None, None);
+        let msg = input_error("a,y\n1,0.5\n2,inf\n3,1.5\n", None, None);
         assert_eq!(
             msg,
-            "data.csv line 3, column \"y\": \"nan\" is not a finite number"
+            "data.csv line 3, column \"y\": \"inf\" is not a finite number"
         );
+        let msg = input_error("a,y\n1,0.5\n2,nan\n3,1.5\n", None, None);
+        assert!(msg.starts_with("data.csv line 3, column \"y\": missing cell (\"nan\")"));
         let msg = input_error("a,y\n1,0\n2,1\n3,inf\n", None, Some(Task::Classify));
         assert!(msg.starts_with("data.csv line 4, column \"y\""), "{msg}");
     }
@@ -932,10 +955,10 @@ mod tests {
 
     #[test]
     fn unnamed_columns_get_a_label_and_a_name() {
-        let msg = input_error("a,,y\n1,2,0\n1,x,1\n", None, None);
-        assert_eq!(
-            msg,
-            "data.csv line 3, column 2 (unnamed): \"x\" is not a number"
+        let msg = input_error("a,,y\n1,2,0\n1,,1\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 3, column 2 (unnamed): empty cell"),
+            "{msg}"
         );
         let ds = parse("a,,y\n1,2,0\n1,3,1\n", None, Some(Task::Classify)).unwrap();
         assert_eq!(ds.feature_names, ["a", "column_2"]);

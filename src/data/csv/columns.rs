@@ -204,7 +204,7 @@ pub fn near_names(name: &str, columns: &[String]) -> String {
         .filter_map(|c| {
             let cl = c.to_lowercase();
             let d = edit_distance(&lower, &cl);
-            let close = d <= (lower.chars().count() / 3).max(1)
+            let close = d <= (lower.chars().count() / 3).max(2)
                 || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl)));
             close.then_some((d, c))
         })

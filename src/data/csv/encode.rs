@@ -62,14 +62,21 @@ impl Encoding {
         self.columns.iter().map(InputColumn::width).sum()
     }
 
-    /// One name per network input: the column's name, or `column=category`.
-    pub fn feature_names(&self) -> Vec<String> {
+    /// One name per network input: the column's name, or `column=category`; an unnamed column
+    /// is called `column_N` after its 1-based place among the file's columns (`positions`,
+    /// 0-based, one per column).
+    pub fn feature_names(&self, positions: &[usize]) -> Vec<String> {
         let mut names = Vec::with_capacity(self.width());
-        for c in &self.columns {
+        for (c, &j) in self.columns.iter().zip(positions) {
+            let name = if c.name.is_empty() {
+                format!("column_{}", j + 1)
+            } else {
+                c.name.clone()
+            };
             match &c.kind {
-                ColumnKind::Number { .. } => names.push(c.name.clone()),
+                ColumnKind::Number { .. } => names.push(name),
                 ColumnKind::Text { categories } => {
-                    names.extend(categories.iter().map(|k| format!("{}={k}", c.name)))
+                    names.extend(categories.iter().map(|k| format!("{name}={k}")))
                 }
             }
         }
@@ -214,6 +221,10 @@ fn read_rows(
                     label(j)
                 ),
                 OnMissing::Fill => {}
+                OnMissing::Error(_) if target_missing.is_some() => crate::input_bail!(
+                    "{source} line {line}, {}: {what}; --missing drop-rows leaves such rows out",
+                    label(j)
+                ),
                 OnMissing::Error(hint) => {
                     crate::input_bail!("{source} line {line}, {}: {what}; {hint}", label(j))
                 }
@@ -420,7 +431,7 @@ pub(super) fn load(
         name: name.to_owned(),
         x,
         y,
-        feature_names: encoding.feature_names(),
+        feature_names: encoding.feature_names(&plan.feats),
         encoding: Some(Box::new(Encoded { encoding, unseen })),
     })
 }
