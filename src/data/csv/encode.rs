@@ -47,6 +47,9 @@ pub enum ColumnKind {
     Text { categories: Vec<String> },
 }
 
+/// Text cells of unknown categories: `(row, input column)`.
+pub type UnseenCells = Vec<(usize, usize)>;
+
 /// The encoding a dataset was loaded with, and the cells it could not place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
@@ -565,15 +568,13 @@ fn warn_identifiers(raw: &Raw, plan: &Plan, columns: &[String]) {
         } else {
             let v = &raw.numbers[k];
             let integers = v.iter().all(|x| x.fract() == 0.0);
-            integers
-                .then(|| {
-                    let mut keys: Vec<i64> = v.iter().map(|&x| x as i64).collect();
-                    keys.sort_unstable();
-                    keys.dedup();
-                    keys.len() == n
-                })
-                .unwrap_or(false)
-                .then_some("a distinct integer")
+            let distinct = integers && {
+                let mut keys: Vec<i64> = v.iter().map(|&x| x as i64).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                keys.len() == n
+            };
+            distinct.then_some("a distinct integer")
         };
         if let Some(what) = what {
             eprintln!(
@@ -629,7 +630,7 @@ pub fn read_encoded(
     bytes: &[u8],
     source: &str,
     enc: &Encoding,
-) -> anyhow::Result<(Array2<f32>, Vec<(usize, usize)>)> {
+) -> anyhow::Result<(Array2<f32>, UnseenCells)> {
     let bytes = super::maybe_gunzip(bytes, source)?;
     let text = super::decode(&bytes, source)?;
     let mut records = Records::new(text, source);
