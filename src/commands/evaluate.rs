@@ -320,11 +320,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
                 enc.missing.name()
             );
         }
+        // (the target defaults to the model's own for a CSV file)
         spec.fixed = Some(enc);
         spec.split = None;
-        if spec.target.is_none() {
-            spec.target = Some(&enc.target);
-        }
     }
     let dataset = data::source::load(&spec)?;
     for m in &models {

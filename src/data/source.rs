@@ -160,7 +160,7 @@ pub fn load(spec: &DataSpec) -> anyhow::Result<Dataset> {
         Kind::Csv => load_csv_file(
             Path::new(dataset),
             &CsvOptions {
-                target: spec.target,
+                target: spec.target.or(spec.fixed.map(|e| e.target.as_str())),
                 task: spec.task,
                 features: spec.features,
                 drop: spec.drop,

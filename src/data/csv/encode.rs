@@ -318,7 +318,7 @@ fn find_columns(enc: &Encoding, columns: &[String], source: &str) -> anyhow::Res
             .map(|m| format!("\"{m}\""))
             .collect();
         crate::input_bail!(
-            "{source}: no column{} {}{} (the model takes {} input columns by name); for \"{first}\": {}",
+            "{source}: missing column{} {}{} (the model takes {} input columns by name); for \"{first}\": {}",
             if missing.len() == 1 { "" } else { "s" },
             shown.join(", "),
             if missing.len() > 10 {
