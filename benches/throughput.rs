@@ -97,6 +97,7 @@ fn main() {
             names: (0..10).map(|c| c.to_string()).collect(),
         },
         feature_names: (0..784).map(|i| format!("f{i}")).collect(),
+        encoding: None,
     };
     let w2 = [784, 256, 128, 10];
     for batch in [32, 128, 512] {

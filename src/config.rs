@@ -24,6 +24,7 @@ use crate::cli::{
     SnapshotEnsembleArgs, SwaArgs, TrainArgs,
 };
 use crate::data::Task;
+use crate::data::csv::{ColumnList, MissingMode, SplitPlan};
 use crate::data::source::DataSpec;
 use crate::nn::{Activation, InitScheme, Mlp};
 use crate::observers::EarlyStopSettings;
@@ -260,6 +261,18 @@ pub fn train_flags(data: &DataConfig, model: &ModelConfig, optim: &OptimConfig) 
     if let Some(t) = data.task {
         flag("task", serde_name(&t));
     }
+    if let Some(l) = &data.features {
+        flag("features", l.text());
+    }
+    if let Some(l) = &data.drop {
+        flag("drop", l.text());
+    }
+    if let Some(m) = data.missing {
+        flag("missing", m.name().to_string());
+    }
+    if let Some(n) = data.max_categories {
+        flag("max-categories", n.to_string());
+    }
     if let Some(n) = data.samples {
         flag("samples", n.to_string());
     }
@@ -354,6 +367,14 @@ pub struct DataConfig {
     pub noise: Option<f64>,
     pub val_split: f64,
     pub shuffle: bool,
+    /// `--features` (a CSV file's feature columns).
+    pub features: Option<ColumnList>,
+    /// `--drop`.
+    pub drop: Option<ColumnList>,
+    /// `--missing` as given.
+    pub missing: Option<MissingMode>,
+    /// `--max-categories` as given.
+    pub max_categories: Option<usize>,
 }
 
 impl DataConfig {
@@ -364,7 +385,19 @@ impl DataConfig {
                 a.val_split
             );
         }
+        if a.max_categories == Some(0) {
+            input_bail!("--max-categories 0: a text column needs at least 1 category");
+        }
+        let list = |flag, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| ColumnList::parse(flag, t))
+                .transpose()
+        };
         Ok(DataConfig {
+            features: list("--features", &a.features)?,
+            drop: list("--drop", &a.drop)?,
+            missing: a.missing,
+            max_categories: a.max_categories,
             dataset: a.dataset.clone(),
             labels: a.labels.clone(),
             target: a.target.clone(),
@@ -386,6 +419,16 @@ impl DataConfig {
             samples: self.samples,
             noise: self.noise,
             seed,
+            features: self.features.as_ref(),
+            drop: self.drop.as_ref(),
+            missing: self.missing,
+            max_categories: self.max_categories,
+            split: Some(SplitPlan {
+                val_fraction: self.val_split,
+                shuffle: self.shuffle,
+                seed,
+            }),
+            fixed: None,
         }
     }
 }

@@ -245,11 +245,12 @@ fn ragged_row_names_the_line() {
 
 #[test]
 fn non_numeric_cell_names_line_and_column() {
+    // a text cell makes its column categorical (one-hot); an empty cell is an error by default
     bad_file(
         "n.csv",
-        "a,b,c\n1,2,0\n3,4,1\n5,six,0\n",
+        "a,b,c\n1,2,0\n3,4,1\n5,,0\n",
         "",
-        &["n.csv", "line 4", "\"b\"", "six"],
+        &["n.csv", "line 4", "\"b\"", "empty cell", "--missing"],
     );
 }
 

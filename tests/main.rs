@@ -7,6 +7,7 @@ mod bad_input;
 mod bench;
 mod cli;
 mod compare;
+mod csv_columns;
 mod fge;
 mod find_lr;
 mod gradcheck;

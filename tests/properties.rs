@@ -383,6 +383,7 @@ fn indexed(n: usize) -> Dataset {
         x,
         y: Target::Values((0..n).map(|i| i as f32).collect()),
         feature_names: vec!["index".into(), "constant".into()],
+        encoding: None,
     }
 }
 
@@ -533,7 +534,7 @@ proptest! {
         scientific in any::<bool>(),
     ) {
         let bytes = write_csv(&t, scientific.then_some(9));
-        let opts = CsvOptions { target: None, task: Some(Task::Regress) };
+        let opts = CsvOptions { task: Some(Task::Regress), ..CsvOptions::default() };
         let ds = parse_csv(&bytes, "prop.csv", "prop", &opts)
             .map_err(|e| TestCaseError::fail(format!("{e:#}\n{}", String::from_utf8_lossy(&bytes))))?;
         let cols = t.names.len();

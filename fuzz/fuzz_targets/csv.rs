@@ -22,7 +22,11 @@ fuzz_target!(|input: &[u8]| {
         2 => Some(Task::Regress),
         _ => None,
     };
-    let opts = CsvOptions { target, task };
+    let opts = CsvOptions {
+        target,
+        task,
+        ..CsvOptions::default()
+    };
     if let Ok(ds) = parse_csv(bytes, "fuzz.csv", "fuzz", &opts) {
         assert_eq!(ds.x.nrows(), ds.n_samples());
         assert!(ds.x.iter().all(|v| v.is_finite()), "features are finite");

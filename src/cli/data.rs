@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::data::Task;
+use crate::data::csv::MissingMode;
 
 /// Where the data comes from and how it is split.
 #[derive(Debug, Clone, Args)]
@@ -24,6 +25,24 @@ pub struct DataArgs {
     /// Classification or regression for a CSV file [default: guessed from the target column].
     #[arg(long, value_enum)]
     pub task: Option<Task>,
+    /// CSV feature columns: names, 1-based indices (counting every column, the target too) or
+    /// ranges like 2-5, comma-separated; a name that is exactly a column's wins over an index
+    /// [default: every column but the target].
+    #[arg(long, value_name = "COLS")]
+    pub features: Option<String>,
+    /// CSV columns left out of the features (ids, leaks, notes), written like --features
+    /// [default: none].
+    #[arg(long, value_name = "COLS")]
+    pub drop: Option<String>,
+    /// What an empty CSV cell (or NA, N/A, NaN, null, ?) does: error (name its line and column),
+    /// drop-rows (leave the row out), or mean (a number takes its column's training-split mean,
+    /// a text cell no category) [default: error].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub missing: Option<MissingMode>,
+    /// Most categories a CSV text column may have in the training split; text columns are
+    /// one-hot encoded, one input per category [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_categories: Option<usize>,
     /// Number of samples of a synthetic dataset [default: 1000].
     #[arg(long)]
     pub samples: Option<usize>,

@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
 use crate::data::Task;
+use crate::data::csv::MissingMode;
 use crate::lr_finder::SweepMode;
 use crate::nn::{Activation, InitScheme};
 use crate::optim::OptimizerKind;
@@ -51,6 +52,12 @@ value_enum!(Activation {
 value_enum!(Task {
     Classify => "classify": "Classification: integer class labels, softmax cross-entropy.",
     Regress => "regress": "Regression: a real-valued target, mean squared error.",
+});
+
+value_enum!(MissingMode {
+    Error => "error": "A missing cell is an error naming its file, line and column",
+    DropRows => "drop-rows": "Rows with a missing cell (a feature or the target) are left out",
+    Mean => "mean": "A missing number takes its column's training-split mean; a missing text cell no category (all zeros)",
 });
 
 value_enum!(SweepMode {

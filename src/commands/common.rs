@@ -221,6 +221,10 @@ pub fn weights_metadata(model: &Mlp, ds: &Dataset, splits: &Splits) -> Map<Strin
     m.insert("feature_names".into(), json!(ds.feature_names));
     m.insert("feature_mean".into(), json!(splits.standardizer.mean));
     m.insert("feature_std".into(), json!(splits.standardizer.std));
+    if let Some(e) = &ds.encoding {
+        // a CSV file's columns: names, kinds, categories and fill values, for evaluate/predict
+        m.insert("input_columns".into(), json!(e.encoding));
+    }
     m
 }
 

@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 use crate::cli::evaluate::{EvaluateArgs, SplitChoice};
 use crate::commands::common::{fmt_num, json_text, metric_name, print_stdout};
 use crate::config::DataConfig;
+use crate::data::csv::Encoding;
+use crate::data::csv::encode::describe_counts;
 use crate::data::{self, Dataset, Standardizer, Target, Task};
 use crate::ensemble::{self, Metrics, Predictions};
 use crate::input_bail;
@@ -27,6 +29,9 @@ pub struct SavedModel {
     pub standardizer: Option<Standardizer>,
     /// The flag that named the file, for messages (`--model`, `--from`, …).
     pub flag: &'static str,
+    /// How the training file's CSV columns became the inputs (metadata "input_columns"; absent
+    /// for built-in and synthetic data and in foreign files).
+    pub columns: Option<Encoding>,
 }
 
 impl SavedModel {
@@ -127,6 +132,23 @@ pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedMod
         (None, None) => None,
         _ => input_bail!("{shown}: the metadata has only one of feature_mean and feature_std"),
     };
+    let columns = match meta.get("input_columns") {
+        None => None,
+        Some(value) => {
+            let enc: Encoding =
+                serde_json::from_str(value.as_str().unwrap_or_default()).map_err(|e| {
+                    crate::input_err!("{shown}: metadata \"input_columns\" is not valid ({e})")
+                })?;
+            if enc.width() != model.n_inputs() {
+                input_bail!(
+                    "{shown}: the metadata's input_columns make {} inputs but the model takes {}",
+                    enc.width(),
+                    model.n_inputs()
+                );
+            }
+            Some(enc)
+        }
+    };
     Ok(SavedModel {
         path: path.to_path_buf(),
         model,
@@ -135,6 +157,7 @@ pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedMod
         feature_names,
         standardizer,
         flag,
+        columns,
     })
 }
 
@@ -185,6 +208,14 @@ pub fn load_models(paths: &[PathBuf]) -> anyhow::Result<Vec<SavedModel>> {
             {
                 input_bail!(
                     "{}: its classes differ from those of {} (in names or order)",
+                    m.shown(),
+                    first.shown()
+                );
+            }
+            if m.columns != first.columns {
+                input_bail!(
+                    "{}: reads the CSV columns differently from {} (columns, categories or \
+                     --missing); an ensemble needs models trained on one encoding",
                     m.shown(),
                     first.shown()
                 );
@@ -279,7 +310,29 @@ fn short_list(names: &[String]) -> String {
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let data_cfg = DataConfig::from_args(&args.data)?;
     let models = load_models(&args.models)?;
-    let dataset = data::source::load(&data_cfg.spec(args.seed))?;
+    let fixed = models[0].columns.as_ref();
+    let mut spec = data_cfg.spec(args.seed);
+    if let Some(enc) = fixed {
+        // the model's own encoding reads the file: the columns are not chosen again
+        let given = [
+            ("--features", spec.features.is_some()),
+            ("--drop", spec.drop.is_some()),
+            ("--missing", spec.missing.is_some()),
+            ("--max-categories", spec.max_categories.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            input_bail!(
+                "{flag}: {} holds the columns it was trained on and how they are encoded \
+                 (--missing {} included); leave {flag} out",
+                models[0].shown(),
+                enc.missing.name()
+            );
+        }
+        // (the target defaults to the model's own for a CSV file)
+        spec.fixed = Some(enc);
+        spec.split = None;
+    }
+    let dataset = data::source::load(&spec)?;
     for m in &models {
         check_fits(m, &dataset)?;
     }
@@ -297,6 +350,20 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         );
     }
     let part = data::select_rows(&dataset, &rows);
+    // cells of the scored rows whose category the model never saw (encoded as all zeros)
+    let unseen: Vec<(String, usize)> = match (&dataset.encoding, fixed) {
+        (Some(e), Some(enc)) => {
+            let chosen: std::collections::HashSet<usize> = rows.iter().copied().collect();
+            enc.unseen_counts(e.unseen.iter().filter(|(i, _)| chosen.contains(i)))
+        }
+        _ => Vec::new(),
+    };
+    if !unseen.is_empty() {
+        eprintln!(
+            "lrtool evaluate: {} hold categories the model never saw; encoded as all zeros",
+            describe_counts(&unseen)
+        );
+    }
     // models without stored statistics are standardised as training would: with the train split's
     let fallback = models
         .iter()
@@ -336,6 +403,10 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
                 metric: r.metric,
                 "stored_standardization": m.standardizer.is_some(),
             })).collect::<Vec<_>>(),
+            "unseen_categories": fixed.map(|_| unseen
+                .iter()
+                .map(|(c, n)| (c.clone(), json!(n)))
+                .collect::<Map<String, Value>>()),
             "ensemble": ens.map(|e| json!({
                 "members": models.len(),
                 "loss": e.loss,

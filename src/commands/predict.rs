@@ -43,7 +43,29 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     }
     let source = format!("--input {}", args.input.display());
     let bytes = crate::limits::read(&args.input, &source, crate::limits::Kind::CsvData)?;
-    let raw = crate::data::csv::read_columns(&bytes, &source, names)?;
+    let raw = match &first.columns {
+        // a CSV-trained model reads its columns by name and encodes them as in training
+        Some(enc) => {
+            let (raw, unseen) = crate::data::csv::encode::read_encoded(&bytes, &source, enc)?;
+            let counts = enc.unseen_counts(&unseen);
+            if !counts.is_empty() {
+                let rows = {
+                    let mut r: Vec<usize> = unseen.iter().map(|(i, _)| *i).collect();
+                    r.dedup();
+                    r.len()
+                };
+                crate::error::eprint_line(&format!(
+                    "lrtool predict: {} ({} of {} rows) hold categories the model never saw; \
+                     encoded as all zeros",
+                    crate::data::csv::encode::describe_counts(&counts),
+                    rows,
+                    raw.nrows()
+                ));
+            }
+            raw
+        }
+        None => crate::data::csv::read_columns(&bytes, &source, names)?,
+    };
     let predictions = models
         .iter()
         .map(|m| m.predict(&raw, None))

@@ -123,8 +123,11 @@ fn load_csv(bytes: &[u8], name: &str, file: &str, classes: &[&str]) -> anyhow::R
     let opts = CsvOptions {
         target: Some("target"),
         task: Some(Task::Classify),
+        ..CsvOptions::default()
     };
     let mut dataset = parse_csv(bytes, file, name, &opts)?;
+    // built-ins are plain numbers: their models name features, not a file's columns
+    dataset.encoding = None;
     let Target::Classes { names, .. } = &mut dataset.y else {
         bail!("{file}: the target is not a class label");
     };

@@ -1,7 +1,8 @@
 //! CSV loader: a user's (optionally gzipped) CSV file with a header row becomes a `Dataset`.
 //!
 //! Rules: a header row is required; the target is the column named by `--target` (default the
-//! last column) and every other column is a numeric feature. Cells are trimmed, CRLF is
+//! last column) and the other columns (or those `--features`/`--drop` choose) are features,
+//! numeric or one-hot encoded text ([`encode`]). Cells are trimmed, CRLF is
 //! accepted, and every problem with the data is an [`InputError`](crate::error::InputError)
 //! naming the file, the line (1-based, header = line 1) and the column.
 
@@ -14,16 +15,45 @@ use ndarray::Array2;
 use super::gz::maybe_gunzip;
 use super::{Dataset, Target, Task};
 
+pub mod columns;
+pub mod encode;
+
+pub use columns::{ColumnList, DEFAULT_MAX_CATEGORIES, MissingMode};
+pub use encode::{Encoded, Encoding};
+
 /// A target with more distinct values than this is never guessed to be a class label.
 const MAX_GUESSED_CLASSES: usize = 100;
 
-/// How to read a CSV file: which column is the target and what kind of task it is.
+/// How to read a CSV file: which column is the target and what kind of task it is, which
+/// columns are features and how they are encoded.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvOptions<'a> {
     /// Name of the target column; `None` = the last column.
     pub target: Option<&'a str>,
     /// Classification or regression; `None` = guess from the target column (see [`parse_csv`]).
     pub task: Option<Task>,
+    /// `--features`: the feature columns; `None` = every column but the target.
+    pub features: Option<&'a ColumnList>,
+    /// `--drop`: columns left out of the features.
+    pub drop: Option<&'a ColumnList>,
+    /// `--missing`: what a missing cell does.
+    pub missing: MissingMode,
+    /// `--max-categories`; `None` = [`DEFAULT_MAX_CATEGORIES`].
+    pub max_categories: Option<usize>,
+    /// The training split, whose rows alone fit the encoding (`None`: every row).
+    pub split: Option<SplitPlan>,
+    /// Encode with this saved mapping instead of fitting one (`evaluate`); its missing-cell
+    /// mode applies and `features`, `drop`, `missing` and `max_categories` are not used.
+    pub fixed: Option<&'a Encoding>,
+}
+
+/// How the rows will be split (see [`crate::data::split`]): the encoding learns from the
+/// training rows only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitPlan {
+    pub val_fraction: f64,
+    pub shuffle: bool,
+    pub seed: u64,
 }
 
 /// Reads and parses the CSV file at `path` (optionally gzipped) into a dataset named after the
@@ -42,7 +72,10 @@ pub fn load_csv_file(path: &Path, opts: &CsvOptions) -> anyhow::Result<Dataset> 
 /// `source` is what error messages call the data (usually the path).
 ///
 /// The first row is the header and names the columns. The target column is `opts.target` (default
-/// the last column); all other columns are features and must hold finite numbers.
+/// the last column); the feature columns are the others, or those `opts.features` and
+/// `opts.drop` choose. A feature column of finite numbers goes in as it is; a column with any
+/// other text is one-hot encoded (see [`encode`]); missing cells (see [`columns::is_missing`])
+/// follow `opts.missing`. The mapping is kept in [`Dataset::encoding`].
 ///
 /// When `opts.task` is `None` the task is guessed: a target whose values are all integers, with at
 /// most 100 distinct values and fewer distinct values than half the rows, or a target holding
@@ -95,59 +128,7 @@ pub fn parse_csv(
              target is needed"
         );
     }
-    let feature_cols: Vec<usize> = (0..ncols).filter(|&j| j != target_col).collect();
-    let col_label = |j: usize| column_label(&columns, j);
-
-    let mut features: Vec<f32> = Vec::new();
-    // The target cell of each row, with the row's line number.
-    let mut targets: Vec<(u64, String)> = Vec::new();
-    while let Some((line, record)) = records.next_record()? {
-        if record.len() != ncols {
-            crate::input_bail!(
-                "{source} line {line}: expected {ncols} fields like the header, found {}",
-                record.len()
-            );
-        }
-        for &j in &feature_cols {
-            let text = &record[j];
-            let value = parse_number(text).map_err(|why| {
-                crate::input_err!("{source} line {line}, {}: {why}", col_label(j))
-            })?;
-            features.push(value as f32);
-        }
-        let text = &record[target_col];
-        if text.is_empty() {
-            crate::input_bail!(
-                "{source} line {line}, {}: empty cell",
-                col_label(target_col)
-            );
-        }
-        targets.push((line, text.to_string()));
-    }
-    let n = targets.len();
-    if n == 0 {
-        crate::input_bail!("{source}: no data rows after the header");
-    }
-
-    let target_label = col_label(target_col);
-    let y = build_target(&targets, opts.task, source, &target_label)?;
-    let x = Array2::from_shape_vec((n, feature_cols.len()), features)?;
-    let feature_names = feature_cols
-        .iter()
-        .map(|&j| {
-            if columns[j].is_empty() {
-                format!("column_{}", j + 1)
-            } else {
-                columns[j].clone()
-            }
-        })
-        .collect();
-    Ok(Dataset {
-        name: name.to_owned(),
-        x,
-        y,
-        feature_names,
-    })
+    encode::load(records, &columns, target_col, opts, source, name)
 }
 
 /// Reads the columns named `names` (in that order) of CSV data (optionally gzipped) with a header
@@ -406,6 +387,7 @@ fn decode<'a>(bytes: &'a [u8], source: &str) -> anyhow::Result<&'a str> {
 /// Fields are separated by `,` and records by `\n`, `\r\n` or `\r`. Fields may be quoted with
 /// `"` (a doubled `""` inside is one quote, and line breaks inside count as lines); every field
 /// is trimmed of surrounding whitespace. Lines holding only whitespace are skipped.
+#[derive(Clone)]
 struct Records<'a> {
     text: &'a str,
     source: &'a str,
@@ -670,7 +652,11 @@ mod tests {
             text.as_bytes(),
             "data.csv",
             "data",
-            &CsvOptions { target, task },
+            &CsvOptions {
+                target,
+                task,
+                ..CsvOptions::default()
+            },
         )
     }
 
@@ -810,10 +796,10 @@ mod tests {
 
     #[test]
     fn line_numbers_count_blank_lines() {
-        let msg = input_error("a,b,c\n1,2,x\n\n1,oops,y\n", None, None);
-        assert_eq!(
-            msg,
-            "data.csv line 4, column \"b\": \"oops\" is not a number"
+        let msg = input_error("a,b,c\n1,2,x\n\n1,,y\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 4, column \"b\": empty cell"),
+            "{msg}"
         );
     }
 
@@ -839,8 +825,11 @@ mod tests {
         assert_eq!(names, ["a", "b\nc"]);
         assert_eq!(labels, [0, 1, 0]);
         // A line break inside quotes counts as a line.
-        let msg = input_error("a,y\n1,\"x\ny\"\nq,z\n", None, None);
-        assert_eq!(msg, "data.csv line 4, column \"a\": \"q\" is not a number");
+        let msg = input_error("a,y\n1,\"x\ny\"\n,z\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 4, column \"a\": empty cell"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -891,27 +880,41 @@ mod tests {
     #[test]
     fn empty_cells_name_line_and_column() {
         let msg = input_error("a,b,y\n1,2,0\n1, ,1\n", None, None);
-        assert_eq!(msg, "data.csv line 3, column \"b\": empty cell");
+        assert_eq!(
+            msg,
+            "data.csv line 3, column \"b\": empty cell; --missing drop-rows leaves such rows \
+             out, --missing mean fills them"
+        );
         let msg = input_error("a,b,y\n1,2,0\n1,2,\n", None, None);
-        assert_eq!(msg, "data.csv line 3, column \"y\": empty cell");
+        assert_eq!(
+            msg,
+            "data.csv line 3, column \"y\": empty cell; --missing drop-rows leaves such rows out"
+        );
     }
 
     #[test]
-    fn non_numeric_feature_names_line_column_and_text() {
-        let msg = input_error(
+    fn a_text_feature_is_one_hot_with_sorted_categories() {
+        let ds = parse(
             "petal_length,petal_width,y\n1,2,a\n3,4,b\n5,abc,a\n",
             None,
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(
-            msg,
-            "data.csv line 4, column \"petal_width\": \"abc\" is not a number"
+            ds.feature_names,
+            [
+                "petal_length",
+                "petal_width=2",
+                "petal_width=4",
+                "petal_width=abc"
+            ]
         );
+        assert_eq!(ds.x.row(2).to_vec(), [5.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
     fn non_finite_features_are_errors() {
-        for bad in ["NaN", "nan", "inf", "-Infinity", "1e39"] {
+        for bad in ["inf", "-Infinity", "1e39"] {
             let msg = input_error(&format!("a,b,y\n1,2,0\n3,{bad},1\n"), None, None);
             assert!(
                 msg.starts_with(&format!("data.csv line 3, column \"b\": \"{bad}\" is ")),
@@ -922,11 +925,13 @@ mod tests {
 
     #[test]
     fn non_finite_numeric_target_is_an_error() {
-        let msg = input_error("a,y\n1,0.5\n2,nan\n3,1.5\n", None, None);
+        let msg = input_error("a,y\n1,0.5\n2,inf\n3,1.5\n", None, None);
         assert_eq!(
             msg,
-            "data.csv line 3, column \"y\": \"nan\" is not a finite number"
+            "data.csv line 3, column \"y\": \"inf\" is not a finite number"
         );
+        let msg = input_error("a,y\n1,0.5\n2,nan\n3,1.5\n", None, None);
+        assert!(msg.starts_with("data.csv line 3, column \"y\": missing cell (\"nan\")"));
         let msg = input_error("a,y\n1,0\n2,1\n3,inf\n", None, Some(Task::Classify));
         assert!(msg.starts_with("data.csv line 4, column \"y\""), "{msg}");
     }
@@ -968,10 +973,10 @@ mod tests {
 
     #[test]
     fn unnamed_columns_get_a_label_and_a_name() {
-        let msg = input_error("a,,y\n1,2,0\n1,x,1\n", None, None);
-        assert_eq!(
-            msg,
-            "data.csv line 3, column 2 (unnamed): \"x\" is not a number"
+        let msg = input_error("a,,y\n1,2,0\n1,,1\n", None, None);
+        assert!(
+            msg.starts_with("data.csv line 3, column 2 (unnamed): empty cell"),
+            "{msg}"
         );
         let ds = parse("a,,y\n1,2,0\n1,3,1\n", None, Some(Task::Classify)).unwrap();
         assert_eq!(ds.feature_names, ["a", "column_2"]);

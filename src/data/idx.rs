@@ -109,6 +109,7 @@ pub fn parse_idx_pair(
             names: (0..n_classes).map(|k| k.to_string()).collect(),
         },
         feature_names,
+        encoding: None,
     })
 }
 

@@ -47,6 +47,8 @@ pub struct Dataset {
     pub y: Target,
     /// One name per feature column.
     pub feature_names: Vec<String>,
+    /// How a CSV file's columns became `x` (saved with the model); `None` for other sources.
+    pub encoding: Option<Box<csv::Encoded>>,
 }
 
 impl Dataset {
@@ -191,7 +193,15 @@ pub fn split(ds: &Dataset, val_fraction: f64, shuffle: bool, seed: u64) -> anyho
     let (train_rows, val_rows) = split_rows(ds, val_fraction, shuffle, seed)?;
     let mut train = select_rows(ds, &train_rows);
     let mut val = select_rows(ds, &val_rows);
-    let standardizer = Standardizer::fit(train.x.view());
+    let mut standardizer = Standardizer::fit(train.x.view());
+    if let Some(e) = &ds.encoding {
+        // one-hot inputs stay 0/1, so that an unseen category is all zeros for the network too
+        let one_hot = e.encoding.one_hot();
+        for (j, _) in one_hot.iter().enumerate().filter(|(_, h)| **h) {
+            standardizer.mean[j] = 0.0;
+            standardizer.std[j] = 1.0;
+        }
+    }
     standardizer.apply(&mut train.x);
     standardizer.apply(&mut val.x);
     Ok(Splits {
@@ -209,15 +219,24 @@ pub fn split_rows(
     shuffle: bool,
     seed: u64,
 ) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
-    let n = ds.n_samples();
+    split_indices(ds.n_samples(), val_fraction, shuffle, seed, &ds.name)
+}
+
+/// [`split_rows`] for `n` rows of the dataset called `name` (for messages).
+pub fn split_indices(
+    n: usize,
+    val_fraction: f64,
+    shuffle: bool,
+    seed: u64,
+    name: &str,
+) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
     let mut n_val = (n as f64 * val_fraction).round() as usize;
     if val_fraction > 0.0 && n_val == 0 {
         n_val = 1;
     }
     if n_val >= n {
         crate::input_bail!(
-            "--val-split {val_fraction}: leaves no training rows out of {n} in dataset {}",
-            ds.name
+            "--val-split {val_fraction}: leaves no training rows out of {n} in dataset {name}"
         );
     }
     let mut order: Vec<usize> = (0..n).collect();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::csv::{CsvOptions, load_csv_file};
+use super::csv::{ColumnList, CsvOptions, Encoding, MissingMode, SplitPlan, load_csv_file};
 use super::{Dataset, Task, builtin, idx, synthetic};
 
 /// Synthetic datasets get this many samples unless `--samples` says otherwise.
@@ -27,6 +27,19 @@ pub struct DataSpec<'a> {
     pub noise: Option<f64>,
     /// `--seed`: drives the synthetic generators.
     pub seed: u64,
+    /// `--features`: a CSV file's feature columns (default: all but the target).
+    pub features: Option<&'a ColumnList>,
+    /// `--drop`: CSV columns left out of the features.
+    pub drop: Option<&'a ColumnList>,
+    /// `--missing`: what a missing CSV cell does; `None` = error.
+    pub missing: Option<MissingMode>,
+    /// `--max-categories`: the most categories of a CSV text column (default 100).
+    pub max_categories: Option<usize>,
+    /// The split the run will draw, so that a CSV file's encoding learns from its training
+    /// rows only (`None`: from every row).
+    pub split: Option<SplitPlan>,
+    /// A saved model's encoding of the CSV columns, used instead of fitting one (`evaluate`).
+    pub fixed: Option<&'a Encoding>,
 }
 
 /// What kind of source `--dataset` named, for messages.
@@ -105,6 +118,18 @@ pub fn load(spec: &DataSpec) -> anyhow::Result<Dataset> {
         }
     }
     if kind != Kind::Csv {
+        let csv_only = [
+            ("--features", spec.features.is_some()),
+            ("--drop", spec.drop.is_some()),
+            ("--missing", spec.missing.is_some()),
+            ("--max-categories", spec.max_categories.is_some()),
+        ];
+        if let Some((flag, _)) = csv_only.iter().find(|(_, given)| *given) {
+            crate::input_bail!(
+                "{flag} only applies to CSV files, not to {}",
+                kind.describe(dataset)
+            );
+        }
         let flags = match (spec.target.is_some(), spec.task.is_some()) {
             (true, true) => Some("--target and --task only apply"),
             (true, false) => Some("--target only applies"),
@@ -135,8 +160,14 @@ pub fn load(spec: &DataSpec) -> anyhow::Result<Dataset> {
         Kind::Csv => load_csv_file(
             Path::new(dataset),
             &CsvOptions {
-                target: spec.target,
+                target: spec.target.or(spec.fixed.map(|e| e.target.as_str())),
                 task: spec.task,
+                features: spec.features,
+                drop: spec.drop,
+                missing: spec.missing.unwrap_or_default(),
+                max_categories: spec.max_categories,
+                split: spec.split,
+                fixed: spec.fixed,
             },
         ),
     }

@@ -124,6 +124,7 @@ pub fn generate(
         x: Array2::from_shape_vec((samples, d), x)?,
         y,
         feature_names,
+        encoding: None,
     })
 }
 
