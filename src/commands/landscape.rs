@@ -50,8 +50,9 @@ const MAX_GRID: usize = 401;
 /// Most points of a line.
 const MAX_POINTS: usize = 100_000;
 
-/// What the run draws.
+/// What the run draws (one per run: the variants' sizes do not matter).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Line {
         from: SavedModel,
@@ -62,7 +63,7 @@ enum Mode {
         grid: Option<usize>,
     },
     Plane {
-        models: [SavedModel; 3],
+        models: Box<[SavedModel; 3]>,
         grid: usize,
         plane: Box<landscape::Plane>,
     },
@@ -256,7 +257,7 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
             );
         };
         Mode::Plane {
-            models,
+            models: Box::new(models),
             grid: args.grid.unwrap_or(DEFAULT_PLANE_GRID),
             plane: Box::new(plane),
         }
