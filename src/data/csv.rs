@@ -175,12 +175,7 @@ pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Res
     let mut values: Vec<f32> = Vec::new();
     let mut rows = 0;
     while let Some((line, record)) = records.next_record()? {
-        if record.len() != ncols {
-            crate::input_bail!(
-                "{source} line {line}: expected {ncols} fields like the header, found {}",
-                record.len()
-            );
-        }
+        check_width(source, line, ncols, record.len())?;
         for &j in &wanted {
             let value = parse_number(&record[j]).map_err(|why| {
                 crate::input_err!("{source} line {line}, {}: {why}", column_label(&columns, j))
@@ -226,13 +221,7 @@ impl CsvTable {
         let columns: Vec<String> = header.into_iter().map(Cow::into_owned).collect();
         let (mut cells, mut ends, mut lines) = (String::new(), Vec::new(), Vec::new());
         while let Some((line, record)) = records.next_record()? {
-            if record.len() != columns.len() {
-                crate::input_bail!(
-                    "{source} line {line}: expected {} fields like the header, found {}",
-                    columns.len(),
-                    record.len()
-                );
-            }
+            check_width(source, line, columns.len(), record.len())?;
             for cell in record {
                 cells.push_str(&cell);
                 ends.push(cells.len());
@@ -364,6 +353,16 @@ impl CsvTable {
 }
 
 /// How error messages name column `j`: `column "name"`, or `column 3 (unnamed)`.
+/// A row must have as many fields as the header.
+fn check_width(source: &str, line: u64, want: usize, got: usize) -> anyhow::Result<()> {
+    if got != want {
+        crate::input_bail!(
+            "{source} line {line}: expected {want} fields like the header, found {got}"
+        );
+    }
+    Ok(())
+}
+
 fn column_label(columns: &[String], j: usize) -> String {
     match columns.get(j).map(String::as_str) {
         Some("") | None => format!("column {} (unnamed)", j + 1),

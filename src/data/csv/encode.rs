@@ -14,7 +14,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, DEFAULT_MAX_CATEGORIES, ID_MIN_ROWS, MissingMode, is_missing};
-use super::{CsvOptions, Records, build_target, column_label, parse_number};
+use super::{CsvOptions, Records, build_target, check_width, column_label, parse_number};
 use crate::data::Dataset;
 
 /// How a CSV file's feature columns become the network's inputs.
@@ -202,12 +202,7 @@ fn read_rows(
     let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); d];
     let label = |j: usize| column_label(columns, j);
     while let Some((line, record)) = records.next_record()? {
-        if record.len() != ncols {
-            crate::input_bail!(
-                "{source} line {line}: expected {ncols} fields like the header, found {}",
-                record.len()
-            );
-        }
+        check_width(source, line, ncols, record.len())?;
         let target_missing = plan.target.filter(|&t| is_missing(&record[t]));
         let missing_at =
             target_missing.or_else(|| plan.feats.iter().copied().find(|&j| is_missing(&record[j])));
@@ -277,13 +272,7 @@ fn column_kinds(
 ) -> anyhow::Result<Vec<bool>> {
     let mut text = vec![false; feats.len()];
     while let Some((line, record)) = records.next_record()? {
-        if record.len() != columns.len() {
-            crate::input_bail!(
-                "{source} line {line}: expected {} fields like the header, found {}",
-                columns.len(),
-                record.len()
-            );
-        }
+        check_width(source, line, columns.len(), record.len())?;
         for (k, &j) in feats.iter().enumerate() {
             let cell = &record[j];
             if !text[k] && !is_missing(cell) && cell.parse::<f64>().is_err() {
