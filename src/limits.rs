@@ -291,9 +291,37 @@ pub fn gunzip_bounded(bytes: &[u8], source: &str, limit: u64) -> anyhow::Result<
     Ok(out)
 }
 
+/// What a binary file is, for the wording of its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// An IDX images or labels file.
+    Data,
+    /// A safetensors weights file.
+    Weights,
+}
+
+impl Binary {
+    /// "2 GiB, the limit for a data file; --max-input-mb raises it".
+    pub fn limit_text(self) -> String {
+        let noun = match self {
+            Binary::Data => "a data file",
+            Binary::Weights => "a weights file",
+        };
+        format!(
+            "{}, the limit for {noun}; --max-input-mb raises it",
+            show_bytes(max_input_bytes())
+        )
+    }
+}
+
 /// Open `path` for a streamed binary read (IDX, safetensors): gzip decompressed when `gunzip`,
 /// at most `--max-input-mb` bytes.
-fn open_binary(path: &Path, shown: &str, gunzip: bool) -> anyhow::Result<BinaryInput> {
+fn open_binary(
+    path: &Path,
+    shown: &str,
+    what: Binary,
+    gunzip: bool,
+) -> anyhow::Result<BinaryInput> {
     let cannot = |e: io::Error| crate::input_err!("{shown}: cannot read the file: {e}");
     let file = File::open(path).map_err(cannot)?;
     let meta = file.metadata().map_err(cannot)?;
@@ -305,9 +333,9 @@ fn open_binary(path: &Path, shown: &str, gunzip: bool) -> anyhow::Result<BinaryI
     let limit = max_input_bytes();
     if !gzip && meta.is_file() && meta.len() > limit {
         crate::input_bail!(
-            "{shown}: the file holds {} bytes, above {}, the limit for a data file; --max-input-mb raises it",
+            "{shown}: the file holds {} bytes, above {}",
             meta.len(),
-            show_bytes(limit)
+            what.limit_text()
         );
     }
     let inner: Box<dyn Read> = if gzip {
@@ -324,7 +352,9 @@ fn open_binary(path: &Path, shown: &str, gunzip: bool) -> anyhow::Result<BinaryI
             idx_hint: false,
         },
         shown: shown.to_string(),
+        what,
         gzip,
+        regular_len: (!gzip && meta.is_file()).then_some(meta.len()),
         bytes: Vec::new(),
     })
 }
@@ -333,7 +363,10 @@ fn open_binary(path: &Path, shown: &str, gunzip: bool) -> anyhow::Result<BinaryI
 struct BinaryInput {
     reader: Bounded<'static>,
     shown: String,
+    what: Binary,
     gzip: bool,
+    /// The size of a plain regular file (not a pipe, a device or gzip data).
+    regular_len: Option<u64>,
     bytes: Vec<u8>,
 }
 
@@ -342,19 +375,24 @@ impl BinaryInput {
     fn take(&mut self, n: u64) -> anyhow::Result<()> {
         let shown = self.shown.clone();
         let gzip = self.gzip;
+        let what = self.what;
         (&mut self.reader)
             .take(n)
             .read_to_end(&mut self.bytes)
             .map_err(|e| {
-                refusal(e, &shown, gzip, || {
-                    format!(
-                        "{}, the limit for a data file; --max-input-mb raises it",
-                        show_bytes(max_input_bytes())
-                    )
-                })
-                .or_io(|e| crate::input_err!("{shown}: cannot read the file: {e}"))
+                refusal(e, &shown, gzip, || what.limit_text())
+                    .or_io(|e| crate::input_err!("{shown}: cannot read the file: {e}"))
             })?;
         Ok(())
+    }
+
+    /// Whether the file goes on after what was read (one byte is read to know, and dropped).
+    fn goes_on(&mut self) -> bool {
+        if let Some(len) = self.regular_len {
+            return len > self.bytes.len() as u64;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.reader.read(&mut probe), Ok(1) | Err(_))
     }
 
     /// The size so far is over the limit: refuse before reading what a header claims.
@@ -362,39 +400,141 @@ impl BinaryInput {
         let limit = max_input_bytes();
         if total > u128::from(limit) {
             crate::input_bail!(
-                "{}: {what} {total} bytes, above {}, the limit for a data file; --max-input-mb raises it",
+                "{}: {what} {total} bytes, above {}",
                 self.shown,
-                show_bytes(limit)
+                self.what.limit_text()
             );
         }
         Ok(())
     }
 }
 
+/// An IDX file as read by [`read_idx`].
+#[derive(Debug)]
+pub struct IdxRead {
+    /// The file's bytes (decompressed), or its first bytes when they are not an IDX header.
+    pub bytes: Vec<u8>,
+    /// The read stopped before the end of the file (its first bytes are not an IDX header).
+    pub stopped: bool,
+}
+
+impl IdxRead {
+    /// What a message about a file whose read stopped adds: how far it was read and the limit.
+    pub fn stopped_note(&self) -> String {
+        format!(
+            "read stopped after {} bytes (an IDX file is read only as far as its header claims, \
+             at most {})",
+            self.bytes.len(),
+            Binary::Data.limit_text()
+        )
+    }
+}
+
 /// Read an IDX file (optionally gzipped) without reading past what its header claims: the
 /// header is read first, the size it claims checked against `--max-input-mb`, then exactly that
-/// much data (and one byte more, so that the parser sees trailing data). A header that is not
-/// IDX is returned as read for the parser to name the problem.
-pub fn read_idx(path: &Path, shown: &str) -> anyhow::Result<Vec<u8>> {
-    let mut input = open_binary(path, shown, true)?;
+/// much data and one byte more: data after what the header describes is refused here, with the
+/// count of extra bytes for a regular file and without reading further for a stream. A header
+/// that is not IDX is returned as read, with `stopped` set when the file goes on, for the parser
+/// to name the problem.
+pub fn read_idx(path: &Path, shown: &str) -> anyhow::Result<IdxRead> {
+    let mut input = open_binary(path, shown, Binary::Data, true)?;
     input.take(4)?;
     let b = &input.bytes;
     if b.len() < 4 || b[..3] != [0, 0, 8] || !(1..=4).contains(&b[3]) {
-        return Ok(input.bytes);
+        let stopped = input.goes_on();
+        return Ok(IdxRead {
+            bytes: input.bytes,
+            stopped,
+        });
     }
     let dims = u64::from(b[3]);
     input.take(4 * dims)?;
     if input.bytes.len() < (4 + 4 * dims) as usize {
-        return Ok(input.bytes);
+        return Ok(IdxRead {
+            bytes: input.bytes,
+            stopped: false,
+        });
     }
-    let claimed: u128 = input.bytes[4..]
+    let sizes: Vec<u128> = input.bytes[4..]
         .chunks_exact(4)
         .map(|c| u128::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-        .product();
+        .collect();
+    let claimed: u128 = sizes.iter().product();
     let header = 4 + 4 * dims;
     input.check_claim(u128::from(header) + claimed, "its header claims")?;
     input.take(claimed as u64 + 1)?;
-    Ok(input.bytes)
+    let expected = header + claimed as u64;
+    if input.bytes.len() as u64 > expected {
+        let dims: Vec<String> = sizes.iter().map(u128::to_string).collect();
+        match input.regular_len {
+            Some(len) => crate::input_bail!(
+                "{shown}: {} bytes of unexpected data after the {expected} bytes the IDX header ({}) describes",
+                len - expected,
+                dims.join("×")
+            ),
+            None => crate::input_bail!(
+                "{shown}: unexpected data after the {expected} bytes the IDX header ({}) describes; \
+                 read stopped there (an IDX file is read only as far as its header claims, at most {})",
+                dims.join("×"),
+                Binary::Data.limit_text()
+            ),
+        }
+    }
+    Ok(IdxRead {
+        bytes: input.bytes,
+        stopped: false,
+    })
+}
+
+/// A safetensors file opened and read up to the end of its JSON header (at most 64 MiB), with
+/// the header and the bytes of tensor data it claims; no header when it is not JSON (or the file
+/// is shorter than 8 bytes), for the parser to name the problem.
+fn open_weights(
+    path: &Path,
+    shown: &str,
+) -> anyhow::Result<(BinaryInput, Option<(serde_json::Value, u64)>)> {
+    let mut input = open_binary(path, shown, Binary::Weights, false)?;
+    input.take(8)?;
+    if input.bytes.len() < 8 {
+        return Ok((input, None));
+    }
+    let n = u64::from_le_bytes(input.bytes[..8].try_into().expect("8 bytes"));
+    if n < 2 {
+        // not even `{}`: zeros (`/dev/zero`) or another format; nothing more is read
+        crate::input_bail!(
+            "{shown}: not a valid safetensors file: its header length is {n} bytes; read stopped after 8 bytes (a weights file may take up to {})",
+            Binary::Weights.limit_text()
+        );
+    }
+    if n > WEIGHTS_HEADER_MAX_BYTES {
+        crate::input_bail!(
+            "{shown}: not a valid safetensors file: its header claims {n} bytes, above the {} limit for a safetensors header (fixed; not read further)",
+            show_bytes(WEIGHTS_HEADER_MAX_BYTES)
+        );
+    }
+    input.take(n)?;
+    let Ok(header) = serde_json::from_slice::<serde_json::Value>(&input.bytes[8..]) else {
+        return Ok((input, None));
+    };
+    let end = header
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "__metadata__")
+        .filter_map(|(_, t)| t["data_offsets"][1].as_u64())
+        .max()
+        .unwrap_or(0);
+    Ok((input, Some((header, end))))
+}
+
+/// The JSON header of a safetensors file and the bytes of tensor data it claims, read without
+/// its data (for a memory estimate before any weights are loaded); `None` when the header cannot
+/// be read as JSON (loading the file names the problem).
+pub fn weights_header(
+    path: &Path,
+    shown: &str,
+) -> anyhow::Result<Option<(serde_json::Value, u64)>> {
+    Ok(open_weights(path, shown)?.1)
 }
 
 /// Read a safetensors file without reading past what its header claims: the 8-byte header
@@ -406,37 +546,10 @@ pub fn read_weights(
     shown: &str,
     fits: Option<(u64, &str)>,
 ) -> anyhow::Result<Vec<u8>> {
-    let mut input = open_binary(path, shown, false)?;
-    input.take(8)?;
-    if input.bytes.len() < 8 {
-        return Ok(input.bytes);
-    }
-    let n = u64::from_le_bytes(input.bytes[..8].try_into().expect("8 bytes"));
-    if n < 2 {
-        // not even `{}`: zeros (`/dev/zero`) or another format; nothing more is read
-        crate::input_bail!(
-            "{shown}: not a valid safetensors file: its header length is {n} bytes (read stopped after 8 bytes; a weights file may take up to {}, --max-input-mb)",
-            show_bytes(max_input_bytes())
-        );
-    }
-    if n > WEIGHTS_HEADER_MAX_BYTES {
-        crate::input_bail!(
-            "{shown}: not a valid safetensors file: its header claims {n} bytes, above the {} limit for a safetensors header",
-            show_bytes(WEIGHTS_HEADER_MAX_BYTES)
-        );
-    }
-    input.take(n)?;
-    let Ok(header) = serde_json::from_slice::<serde_json::Value>(&input.bytes[8..]) else {
+    let (mut input, header) = open_weights(path, shown)?;
+    let Some((_, end)) = header else {
         return Ok(input.bytes);
     };
-    let end = header
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != "__metadata__")
-        .filter_map(|(_, t)| t["data_offsets"][1].as_u64())
-        .max()
-        .unwrap_or(0);
     if let Some((want, model)) = fits
         && end > want
     {
@@ -444,7 +557,8 @@ pub fn read_weights(
             "{shown}: its tensors take {end} bytes, more than the {want} bytes of {model}; not read further"
         );
     }
-    input.check_claim(u128::from(8 + n) + u128::from(end), "its header claims")?;
+    let read = input.bytes.len() as u128;
+    input.check_claim(read + u128::from(end), "its header claims")?;
     input.take(end + 1)?;
     Ok(input.bytes)
 }

@@ -93,6 +93,51 @@ pub fn load_fitting(
     from_bytes(&bytes, &shown, default_activation)
 }
 
+/// What a weights file's header claims, read without its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// Bytes of tensor data.
+    pub data_bytes: u64,
+    /// Layer widths (input, hidden…, output) from the shapes of `layers.{k}.weight`, when they
+    /// chain; `None` otherwise (loading the file names the problem).
+    pub sizes: Option<Vec<usize>>,
+}
+
+/// The header of the weights file at `path` (named `flag PATH` in messages), for a memory
+/// estimate before any weights are read.
+pub fn claimed(path: &Path, flag: &str) -> anyhow::Result<Claimed> {
+    let shown = format!("{flag} {}", path.display());
+    let Some((header, data_bytes)) = crate::limits::weights_header(path, &shown)? else {
+        return Ok(Claimed {
+            data_bytes: 0,
+            sizes: None,
+        });
+    };
+    let shape = |k: usize| -> Option<(usize, usize)> {
+        let s = header.get(format!("layers.{k}.weight"))?.get("shape")?;
+        let out = usize::try_from(s.get(0)?.as_u64()?).ok()?;
+        let inp = usize::try_from(s.get(1)?.as_u64()?).ok()?;
+        Some((out, inp))
+    };
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while let Some((out, inp)) = shape(k) {
+        if sizes.last().is_some_and(|&prev| prev != inp) {
+            sizes.clear();
+            break;
+        }
+        if sizes.is_empty() {
+            sizes.push(inp);
+        }
+        sizes.push(out);
+        k += 1;
+    }
+    Ok(Claimed {
+        data_bytes,
+        sizes: (sizes.len() >= 2).then_some(sizes),
+    })
+}
+
 /// Parse safetensors bytes; `source` prefixes error messages.
 pub fn from_bytes(
     bytes: &[u8],

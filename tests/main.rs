@@ -14,6 +14,8 @@ mod gradcheck;
 mod landscape;
 mod like_fastai;
 mod limits;
+mod limits_messages;
+mod memory;
 mod out_folder;
 mod plateau;
 mod properties;

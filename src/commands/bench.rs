@@ -268,9 +268,11 @@ struct Line {
     process_s: Option<f64>,
 }
 
-/// Collects per-epoch reports and (for the range test) every step's loss.
+/// Collects per-epoch reports and, for the range test (`steps`), every step's loss; the other
+/// workloads keep nothing per step, however many epochs they run.
 #[derive(Default)]
 struct Recorder {
+    steps: bool,
     epochs: Vec<EpochReport>,
     lrs: Vec<f64>,
     losses: Vec<f64>,
@@ -278,8 +280,10 @@ struct Recorder {
 
 impl Observer for Recorder {
     fn on_step(&mut self, r: &StepReport, _m: &Mlp) -> anyhow::Result<Control> {
-        self.lrs.push(r.lr);
-        self.losses.push(r.loss);
+        if self.steps {
+            self.lrs.push(r.lr);
+            self.losses.push(r.loss);
+        }
         Ok(Control::Continue)
     }
     fn on_epoch(&mut self, r: &EpochReport, _m: &Mlp) -> anyhow::Result<Control> {
@@ -311,6 +315,32 @@ fn host() -> String {
         .unwrap_or_default()
 }
 
+/// The memory of a workload's run, from its shapes, before its data is made: the training run
+/// (a batch holds at most the training rows), the test split's evaluation, and the range test's
+/// 100 kept steps.
+fn memory_estimate(
+    w: Workload,
+    sizes: &[usize],
+    batch: usize,
+    epochs: usize,
+) -> crate::limits::memory::Estimate {
+    use crate::limits::memory;
+    let (train_rows, test_rows) = match w {
+        Workload::W1 | Workload::W3 => (1437, 360),
+        Workload::W2 => (60_000, 10_000),
+    };
+    memory::training(&memory::Training {
+        sizes,
+        batch_size: batch.min(train_rows),
+        eval_rows: 1024,
+        optimizer_slots: if w == Workload::W3 { 1 } else { 2 },
+        weight_copies: 0,
+        data_values: (train_rows + test_rows) as u128 * (sizes[0] as u128 + 1),
+        steps_kept: if w == Workload::W3 { 100 } else { 0 },
+        epochs: epochs as u128,
+    })
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.batch == Some(0) {
         input_bail!("--batch 0: must be a whole number of at least 1");
@@ -338,6 +368,10 @@ fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
     };
     let batch = args.batch.unwrap_or(default_batch);
     let epochs = args.epochs.unwrap_or(default_epochs);
+    memory_estimate(w, &sizes, batch, epochs).check_with(
+        &format!("bench {name} (--batch {batch}, --epochs {epochs})"),
+        "give a smaller --batch or fewer --epochs, or raise the limit with --max-memory-mb",
+    )?;
     let t = Instant::now();
     let splits = match w {
         Workload::W1 | Workload::W3 => digits_splits(args.seed)?,
@@ -383,7 +417,10 @@ fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
                 Box::new(Schedule::Constant { lr: 1e-3 }),
             )
         };
-        let mut rec = Recorder::default();
+        let mut rec = Recorder {
+            steps: range_test,
+            ..Recorder::default()
+        };
         let cpu0 = process_cpu_s();
         let outcome = train::fit(
             &mut model,

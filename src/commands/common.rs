@@ -83,7 +83,7 @@ pub struct ExtraShape {
 
 /// The memory of one training run of `spec` on `dataset` with layer widths `sizes`.
 pub fn run_estimate(spec: &RunSpec, sizes: &[usize], dataset: &Dataset, steps: u64) -> Estimate {
-    memory::training(&memory::Training {
+    let mut e = memory::training(&memory::Training {
         sizes,
         batch_size: spec.run.batch_size,
         eval_rows: crate::train::EVAL_ROWS,
@@ -93,7 +93,24 @@ pub fn run_estimate(spec: &RunSpec, sizes: &[usize], dataset: &Dataset, steps: u
         data_values: (dataset.n_samples() as u128) * (dataset.n_features() as u128 + 1),
         steps_kept: u128::from(steps.min(HISTORY_MAX_STEPS as u64)),
         epochs: spec.run.epochs as u128,
-    })
+    });
+    if spec.swa.is_some() {
+        // --swa-start: the running average is a whole copy of the weights, kept all run long
+        e.add("SWA average", memory::model_bytes(sizes));
+    }
+    e.add_all(&init_estimate(&spec.model, sizes), 1, "");
+    e
+}
+
+/// `--init FILE`: the file's bytes are read whole and decoded beside them into the model, and
+/// checked against the model's size before that, so they take at most one more copy of the
+/// weights.
+pub fn init_estimate(model: &ModelConfig, sizes: &[usize]) -> Estimate {
+    let mut e = Estimate::new();
+    if model.init.is_some() {
+        e.add("--init weights file", memory::model_bytes(sizes));
+    }
+    e
 }
 
 /// `config.run` of summary.json.

@@ -15,6 +15,7 @@ use crate::data::csv::encode::describe_counts;
 use crate::data::{self, Dataset, Standardizer, Target, Task};
 use crate::ensemble::{self, Metrics, Predictions};
 use crate::input_bail;
+use crate::limits::memory::Estimate;
 use crate::nn::{Activation, Mlp};
 
 /// A model read from a weights file, with what its metadata says about its inputs and outputs.
@@ -176,9 +177,79 @@ fn list<T: serde::de::DeserializeOwned>(
         .map_err(|e| crate::input_err!("{shown}: metadata \"{key}\" is not a valid list ({e})"))
 }
 
+/// Refuse, before any weights are read, `--model` files whose headers claim more memory than
+/// the limit: every model stays loaded, and the file being read is held beside its decoded copy.
+fn check_models_memory(paths: &[PathBuf]) -> anyhow::Result<()> {
+    let mut estimate = Estimate::new();
+    let mut largest: Option<(&PathBuf, u64)> = None;
+    let mut total = 0u128;
+    for p in paths {
+        let claimed = crate::weights::claimed(p, "--model")?;
+        total += u128::from(claimed.data_bytes);
+        if largest.is_none_or(|(_, b)| claimed.data_bytes > b) {
+            largest = Some((p, claimed.data_bytes));
+        }
+    }
+    let Some((path, bytes)) = largest else {
+        return Ok(());
+    };
+    estimate.add("the models' weights", total);
+    estimate.add("the file being read", u128::from(bytes));
+    let what = if paths.len() == 1 {
+        format!("--model {}", path.display())
+    } else {
+        format!(
+            "the {} --model files (the largest --model {}, {})",
+            paths.len(),
+            path.display(),
+            crate::limits::memory::show_big(u128::from(bytes))
+        )
+    };
+    estimate.check_with(
+        &what,
+        "give fewer or smaller --model files, or raise the limit with --max-memory-mb",
+    )
+}
+
+/// The memory of predicting `rows` rows with every model of `models` (each model's predictions
+/// kept, in f64, and their average; one standardised copy of the inputs at a time; one forward
+/// pass's buffers), beside the models themselves and `data_values` values of data (f32).
+pub fn prediction_estimate(models: &[SavedModel], rows: usize, data_values: u128) -> Estimate {
+    let rows = rows as u128;
+    let mut e = Estimate::new();
+    let weights: u128 = models
+        .iter()
+        .map(|m| crate::limits::memory::model_bytes(&m.model.sizes()))
+        .sum();
+    e.add("the models' weights", weights);
+    e.add("the data", data_values * 4);
+    if let Some(first) = models.first() {
+        let outputs = first.model.n_outputs() as u128;
+        let inputs = first.model.n_inputs() as u128;
+        e.add(
+            "predictions",
+            rows * outputs * 8 * (models.len() as u128 + 1),
+        );
+        e.add("standardised inputs", rows * inputs * 4);
+    }
+    let workspace = models
+        .iter()
+        .map(|m| {
+            crate::limits::memory::workspace_bytes(
+                &m.model.sizes(),
+                crate::ensemble::CHUNK_ROWS.min(rows.max(1) as usize),
+            )
+        })
+        .max()
+        .unwrap_or(0);
+    e.add("forward buffers", workspace);
+    e
+}
+
 /// The models of a `--model` list, loaded in order; the later ones must have the first one's
 /// inputs and outputs.
 pub fn load_models(paths: &[PathBuf]) -> anyhow::Result<Vec<SavedModel>> {
+    check_models_memory(paths)?;
     let models = paths
         .iter()
         .map(|p| load_model(p))
@@ -349,6 +420,32 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             data_cfg.val_split
         );
     }
+    // the scored rows are copied out of the data, and a model without statistics needs the train
+    // split's (a copy) to standardise with
+    let mut estimate = prediction_estimate(
+        &models,
+        rows.len(),
+        (dataset.n_samples() as u128 + rows.len() as u128) * (dataset.n_features() as u128 + 1),
+    );
+    if models.iter().any(|m| m.standardizer.is_none()) {
+        estimate.add(
+            "the train split",
+            train_rows.len() as u128 * dataset.n_features() as u128 * 4,
+        );
+    }
+    estimate.check_with(
+        &format!(
+            "evaluating {} on {} rows of --dataset {}",
+            if models.len() == 1 {
+                models[0].shown()
+            } else {
+                format!("{} --model files", models.len())
+            },
+            rows.len(),
+            dataset.name
+        ),
+        "use --split val, fewer --model files or a smaller --dataset, or raise the limit with --max-memory-mb",
+    )?;
     let part = data::select_rows(&dataset, &rows);
     // cells of the scored rows whose category the model never saw (encoded as all zeros)
     let unseen: Vec<(String, usize)> = match (&dataset.encoding, fixed) {

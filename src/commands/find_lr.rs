@@ -316,8 +316,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         Task::Regress => 1,
     };
     let sizes = model_cfg.sizes(dataset.n_features(), outputs);
-    sweep_estimate(&sweep_cfg, &optim_cfg, &sizes, &dataset, requested_threads)
-        .check("this range test")?;
+    let mut estimate = sweep_estimate(&sweep_cfg, &optim_cfg, &sizes, &dataset, requested_threads);
+    estimate.add_all(&common::init_estimate(&model_cfg, &sizes), 1, "");
+    estimate.check("this range test")?;
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     crate::interrupt::install();

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::cli::PredictArgs;
 use crate::commands::common::print_stdout;
-use crate::commands::evaluate::load_models;
+use crate::commands::evaluate::{SavedModel, load_models, prediction_estimate};
 use crate::data::Task;
 use crate::ensemble::{self, Predictions};
 use crate::input_bail;
@@ -43,6 +43,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     }
     let source = format!("--input {}", args.input.display());
     let bytes = crate::limits::read(&args.input, &source, crate::limits::Kind::CsvData)?;
+    check_memory(&models, &bytes, &source)?;
     let raw = match &first.columns {
         // a CSV-trained model reads its columns by name and encodes them as in training
         Some(enc) => {
@@ -108,6 +109,32 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             .map_err(|e| crate::input_err!("--output {}: {e:#}", path.display())),
         None => print_stdout(&text),
     }
+}
+
+/// Refuse an `--input` whose predictions would not fit the memory limit, before it is parsed:
+/// its rows (at most its line count) and cells (rows × the header's fields) as a table, the
+/// inputs, every model's predictions and the predictions text.
+fn check_memory(models: &[SavedModel], bytes: &[u8], source: &str) -> anyhow::Result<()> {
+    let lines =
+        bytes.iter().filter(|&&b| b == b'\n').count() + usize::from(!bytes.ends_with(b"\n"));
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let fields = header.iter().filter(|&&b| b == b',').count() as u128 + 1;
+    let inputs = models.first().map_or(0, |m| m.model.n_inputs()) as u128;
+    let outputs = models.first().map_or(0, |m| m.model.n_outputs()) as u128;
+    let mut estimate = prediction_estimate(models, lines, lines as u128 * inputs);
+    estimate.add(
+        "the CSV table",
+        bytes.len() as u128 + lines as u128 * fields * 8,
+    );
+    // a row: its number, the prediction and one probability per class, up to 24 characters each
+    estimate.add("the predictions text", lines as u128 * (outputs + 2) * 24);
+    estimate.check_with(
+        &format!(
+            "predicting the {lines} line{} of {source}",
+            if lines == 1 { "" } else { "s" }
+        ),
+        "split the --input file, or raise the limit with --max-memory-mb",
+    )
 }
 
 /// A CSV field, quoted when it holds a comma, a quote, a line break or surrounding blanks.

@@ -60,7 +60,11 @@ pub struct SplitPlan {
 /// file. A missing or unreadable file is an `InputError` naming the path.
 pub fn load_csv_file(path: &Path, opts: &CsvOptions) -> anyhow::Result<Dataset> {
     let source = path.display().to_string();
-    let bytes = crate::limits::read(path, &source, crate::limits::Kind::CsvData)?;
+    let bytes = crate::limits::read(
+        path,
+        &format!("--dataset {source}"),
+        crate::limits::Kind::CsvData,
+    )?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -1014,7 +1018,7 @@ mod tests {
         assert!(is_input_error(&err));
         assert!(
             err.to_string()
-                .starts_with("/nonexistent/dir/data.csv: cannot read"),
+                .starts_with("--dataset /nonexistent/dir/data.csv: cannot read"),
             "{err}"
         );
     }

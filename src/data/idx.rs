@@ -17,17 +17,40 @@ use super::{Dataset, Target};
 const TYPE_U8: u8 = 0x08;
 
 /// Reads an images file and a labels file (each optionally gzipped) into a dataset named after
-/// the images file. A missing or unreadable file is an `InputError` naming the path.
+/// the images file. A missing or unreadable file is an `InputError` naming the flag and the path;
+/// so is a file that is not IDX (saying how far it was read) or whose data does not fit the memory
+/// limit once converted to `f32`.
 pub fn load_idx_files(images: &Path, labels: &Path) -> anyhow::Result<Dataset> {
-    let images_src = images.display().to_string();
-    let labels_src = labels.display().to_string();
-    let image_bytes = crate::limits::read_idx(images, &images_src)?;
-    let label_bytes = crate::limits::read_idx(labels, &labels_src)?;
+    let images_src = format!("--dataset {}", images.display());
+    let labels_src = format!("--labels {}", labels.display());
+    let image_read = crate::limits::read_idx(images, &images_src)?;
+    let label_read = crate::limits::read_idx(labels, &labels_src)?;
+    for (read, src) in [(&image_read, &images_src), (&label_read, &labels_src)] {
+        if read.stopped
+            && let Err(e) = parse_idx(&read.bytes, src)
+        {
+            crate::input_bail!("{e}; {}", read.stopped_note());
+        }
+    }
+    // the pixels become f32 (4 bytes each) beside the bytes they come from
+    let mut estimate = crate::limits::memory::Estimate::new();
+    estimate.add("the IDX data", image_read.bytes.len() as u128);
+    estimate.add("its f32 features", 4 * image_read.bytes.len() as u128);
+    estimate.check_with(
+        &format!("loading {images_src}"),
+        "use a smaller file or raise the limit with --max-memory-mb",
+    )?;
     let name = images
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| images_src.clone());
-    parse_idx_pair(&image_bytes, &label_bytes, &images_src, &labels_src, &name)
+        .unwrap_or_else(|| images.display().to_string());
+    parse_idx_pair(
+        &image_read.bytes,
+        &label_read.bytes,
+        &images_src,
+        &labels_src,
+        &name,
+    )
 }
 
 /// Parses an IDX images file and an IDX labels file (each optionally gzipped) into a

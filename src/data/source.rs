@@ -241,7 +241,7 @@ mod tests {
     fn missing_csv_file_names_the_path() {
         let msg = input_error(&spec("no/such/dir/train.csv"));
         assert!(
-            msg.starts_with("no/such/dir/train.csv: cannot read the file"),
+            msg.starts_with("--dataset no/such/dir/train.csv: cannot read the file"),
             "{msg}"
         );
     }

@@ -117,6 +117,15 @@ impl Estimate {
     /// Refuse (an input error, exit 2) when the total is above the limit: the message gives the
     /// estimate with its three largest parts, the limit, where it comes from, and the flag.
     pub fn check(&self, what: &str) -> anyhow::Result<()> {
+        self.check_with(
+            what,
+            "make it smaller (--hidden, --batch-size, …) or raise the limit with --max-memory-mb",
+        )
+    }
+
+    /// [`Estimate::check`] with `hint` saying what makes it smaller (it should name
+    /// `--max-memory-mb`).
+    pub fn check_with(&self, what: &str, hint: &str) -> anyhow::Result<()> {
         let (limit, source) = limit();
         let runs = u128::from(SIDE_BY_SIDE.load(Ordering::Relaxed).max(1));
         let one = self.total();
@@ -140,8 +149,7 @@ impl Estimate {
             .map(|(l, b)| format!("{l} {}", show_big(*b)))
             .collect();
         crate::input_bail!(
-            "{what} needs about {} of memory ({}){side}, more than the {} limit ({source}); \
-             make it smaller (--hidden, --batch-size, …) or raise the limit with --max-memory-mb",
+            "{what} needs about {} of memory ({}){side}, more than the {} limit ({source}); {hint}",
             show_big(one),
             largest.join(", "),
             show_bytes(limit)
