@@ -534,7 +534,15 @@ pub fn weights_header(
     path: &Path,
     shown: &str,
 ) -> anyhow::Result<Option<(serde_json::Value, u64)>> {
-    Ok(open_weights(path, shown)?.1)
+    // a claim above --max-input-mb is refused here already, as the read would refuse it
+    let (input, header) = open_weights(path, shown)?;
+    if let Some((_, end)) = &header {
+        input.check_claim(
+            input.bytes.len() as u128 + u128::from(*end),
+            "its header claims",
+        )?;
+    }
+    Ok(header)
 }
 
 /// Read a safetensors file without reading past what its header claims: the 8-byte header
