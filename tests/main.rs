@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod compare;
 mod csv_columns;
+mod csv_records;
 mod fge;
 mod find_lr;
 mod gradcheck;

@@ -64,4 +64,10 @@ pub struct PredictArgs {
     /// input), `predicted` (the class name, or the value), and one `p_<class>` column per class.
     #[arg(long, value_name = "OUT.csv")]
     pub output: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of the CSV: the input, the models, the rows,
+    /// the categories the model never saw (count per column, `unseen_categories`, and the rows
+    /// holding any, `unseen_rows`) and, unless --output takes them, the predictions [default:
+    /// off, the predictions as CSV].
+    #[arg(long)]
+    pub json: bool,
 }

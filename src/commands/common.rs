@@ -11,8 +11,8 @@ use crate::limits::memory::{self, Estimate};
 use crate::nn::Mlp;
 use crate::report::plot::{Panel, Scale, Series};
 use crate::report::records::{
-    self, DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, Present, RunSettings,
-    Standardization,
+    self, ColumnFacts, DataSettings, DatasetFacts, EndStatus, InputColumnFacts, ModelFacts,
+    ModelSettings, Present, RunSettings, Standardization,
 };
 use crate::train::{Control, EpochReport, Observer, StepReport};
 
@@ -152,6 +152,7 @@ pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> DatasetFacts {
     DatasetFacts {
         class_names,
         classes: ds.n_classes() as u64,
+        columns: ds.encoding.as_ref().map(|e| column_facts(&e.encoding)),
         features: ds.n_features() as u64,
         name: ds.name.clone(),
         samples: ds.n_samples() as u64,
@@ -165,6 +166,31 @@ pub fn dataset_facts(ds: &Dataset, splits: &Splits) -> DatasetFacts {
         },
         train_rows: splits.train.len() as u64,
         val_rows: splits.val.len() as u64,
+    }
+}
+
+/// `dataset.columns` of summary.json: a CSV file's input columns as encoded.
+pub fn column_facts(e: &crate::data::csv::Encoding) -> ColumnFacts {
+    use crate::data::csv::encode::ColumnKind;
+    ColumnFacts {
+        inputs: e
+            .columns
+            .iter()
+            .map(|c| match &c.kind {
+                ColumnKind::Number { .. } => InputColumnFacts {
+                    categories: None,
+                    kind: "number".into(),
+                    name: c.name.clone(),
+                },
+                ColumnKind::Text { categories } => InputColumnFacts {
+                    categories: Some(categories.len() as u64),
+                    kind: "text".into(),
+                    name: c.name.clone(),
+                },
+            })
+            .collect(),
+        missing: e.missing.name().into(),
+        target: e.target.clone(),
     }
 }
 
@@ -183,7 +209,11 @@ pub fn model_facts(model: &Mlp, cfg: &ModelConfig) -> ModelFacts {
 pub fn data_settings(c: &DataConfig) -> DataSettings {
     DataSettings {
         dataset: c.dataset.clone(),
+        drop: c.drop.as_ref().map(|l| l.text()),
+        features: c.features.as_ref().map(|l| l.text()),
         labels: c.labels.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        max_categories: c.max_categories.map(|n| n as u64),
+        missing: c.missing.map(|m| m.name().into()),
         noise: c.noise,
         samples: c.samples.map(|n| n as u64),
         shuffle: c.shuffle,

@@ -162,6 +162,17 @@ pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedMod
     })
 }
 
+/// "--model FILE was trained on the CSV columns …": what a file read with a model's encoding
+/// must hold, for messages about a file that does not.
+pub fn trained_on(model: &SavedModel, enc: &Encoding) -> String {
+    format!(
+        "{} was trained to predict \"{}\" from the CSV columns {}",
+        model.shown(),
+        crate::limits::cut(&enc.target, crate::limits::ECHO_CHARS),
+        crate::limits::list(enc.columns.iter().map(|c| format!("\"{}\"", c.name)))
+    )
+}
+
 /// A metadata value holding a JSON list (as lrtool writes them), or `None` when absent.
 fn list<T: serde::de::DeserializeOwned>(
     meta: &Map<String, Value>,
@@ -403,7 +414,13 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         spec.fixed = Some(enc);
         spec.split = None;
     }
-    let dataset = data::source::load(&spec)?;
+    let dataset = data::source::load(&spec).map_err(|e| match fixed {
+        // the file is read with the model's columns: say whose they are
+        Some(enc) if crate::error::is_input_error(&e) => {
+            crate::input_err!("{e:#}; {}", trained_on(&models[0], enc))
+        }
+        _ => e,
+    })?;
     for m in &models {
         check_fits(m, &dataset)?;
     }

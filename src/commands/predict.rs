@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 
 use crate::cli::PredictArgs;
-use crate::commands::common::print_stdout;
-use crate::commands::evaluate::{SavedModel, load_models, prediction_estimate};
+use crate::commands::common::{json_text, print_stdout};
+use crate::commands::evaluate::{SavedModel, load_models, prediction_estimate, trained_on};
 use crate::data::Task;
 use crate::ensemble::{self, Predictions};
 use crate::input_bail;
+use serde_json::{Map, Value, json};
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.output {
@@ -44,17 +45,26 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let source = format!("--input {}", args.input.display());
     let bytes = crate::limits::read(&args.input, &source, crate::limits::Kind::CsvData)?;
     check_memory(&models, &bytes, &source)?;
+    // unseen categories per column and the rows holding any (for a CSV-trained model)
+    let mut unseen_summary: Option<(Vec<(String, usize)>, usize)> = None;
     let raw = match &first.columns {
         // a CSV-trained model reads its columns by name and encodes them as in training
         Some(enc) => {
-            let (raw, unseen) = crate::data::csv::encode::read_encoded(&bytes, &source, enc)?;
+            let (raw, unseen) = crate::data::csv::encode::read_encoded(&bytes, &source, enc)
+                .map_err(|e| {
+                    if crate::error::is_input_error(&e) {
+                        crate::input_err!("{e:#}; {}", trained_on(first, enc))
+                    } else {
+                        e
+                    }
+                })?;
             let counts = enc.unseen_counts(&unseen);
+            let rows = {
+                let mut r: Vec<usize> = unseen.iter().map(|(i, _)| *i).collect();
+                r.dedup();
+                r.len()
+            };
             if !counts.is_empty() {
-                let rows = {
-                    let mut r: Vec<usize> = unseen.iter().map(|(i, _)| *i).collect();
-                    r.dedup();
-                    r.len()
-                };
                 crate::error::eprint_line(&format!(
                     "lrtool predict: {} ({} of {} rows) hold categories the model never saw; \
                      encoded as all zeros",
@@ -63,6 +73,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
                     raw.nrows()
                 ));
             }
+            unseen_summary = Some((counts, rows));
             raw
         }
         None => crate::data::csv::read_columns(&bytes, &source, names)?,
@@ -104,10 +115,76 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(path) = &args.output {
+        crate::output::write_atomic(path, text.as_bytes())
+            .map_err(|e| crate::input_err!("--output {}: {e:#}", path.display()))?;
+    }
+    if args.json {
+        let summary = PredictSummary {
+            input: &args.input,
+            models: &models,
+            output: args.output.as_deref(),
+            unseen: unseen_summary.as_ref(),
+        };
+        return print_stdout(&json_text(&summary.json(&pred, first)));
+    }
     match &args.output {
-        Some(path) => crate::output::write_atomic(path, text.as_bytes())
-            .map_err(|e| crate::input_err!("--output {}: {e:#}", path.display())),
+        Some(_) => Ok(()),
         None => print_stdout(&text),
+    }
+}
+
+/// What `predict --json` prints: the input, the models, the rows, the categories the model never
+/// saw (per column, and the rows holding any), and the predictions themselves unless they went
+/// to `--output`.
+struct PredictSummary<'a> {
+    input: &'a std::path::Path,
+    models: &'a [SavedModel],
+    output: Option<&'a std::path::Path>,
+    unseen: Option<&'a (Vec<(String, usize)>, usize)>,
+}
+
+impl PredictSummary<'_> {
+    fn json(&self, pred: &Predictions, first: &SavedModel) -> Value {
+        let mut v = json!({
+            "input": self.input.display().to_string(),
+            "models": self.models.iter().map(|m| m.path.display().to_string()).collect::<Vec<_>>(),
+            "output": self.output.map(|p| p.display().to_string()),
+            "rows": pred.rows(),
+            // null for a model that does not read CSV columns by name (no categories)
+            "unseen_categories": self.unseen.map(|(counts, _)| counts
+                .iter()
+                .map(|(c, n)| (c.clone(), json!(n)))
+                .collect::<Map<String, Value>>()),
+            "unseen_rows": self.unseen.map(|(_, rows)| rows),
+        });
+        if self.output.is_none() {
+            let rows: Vec<Value> = match pred {
+                Predictions::LogProbabilities(p) => {
+                    let classes: Vec<String> = match &first.class_names {
+                        Some(n) => n.clone(),
+                        None => (0..p.ncols()).map(|j| j.to_string()).collect(),
+                    };
+                    v["classes"] = json!(classes);
+                    p.rows()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, row)| {
+                            let best = ensemble::argmax(row.iter());
+                            let probs: Vec<f64> = row.iter().map(|l| l.exp()).collect();
+                            json!({"row": i, "predicted": classes[best], "p": probs})
+                        })
+                        .collect()
+                }
+                Predictions::Values(values) => values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| json!({"row": i, "predicted": x}))
+                    .collect(),
+            };
+            v["predictions"] = Value::Array(rows);
+        }
+        v
     }
 }
 

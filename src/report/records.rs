@@ -90,7 +90,20 @@ impl Task {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataSettings {
     pub dataset: String,
+    /// `--drop` as given (a CSV file's columns left out); absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<String>,
+    /// `--features` as given (a CSV file's feature columns); absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<String>,
     pub labels: Option<String>,
+    /// `--max-categories` as given; absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_categories: Option<u64>,
+    /// `--missing` as given; absent when not given (`dataset.columns.missing` says what was in
+    /// force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
     pub noise: Option<f64>,
     pub samples: Option<u64>,
     pub shuffle: bool,
@@ -124,6 +137,9 @@ pub struct DatasetFacts {
     pub class_names: Option<Vec<String>>,
     /// 0 for regression.
     pub classes: u64,
+    /// How a CSV file's columns became the features (absent for other data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<ColumnFacts>,
     pub features: u64,
     pub name: String,
     pub samples: u64,
@@ -131,6 +147,29 @@ pub struct DatasetFacts {
     pub task: Task,
     pub train_rows: u64,
     pub val_rows: u64,
+}
+
+/// `dataset.columns`: a CSV file's input columns as encoded (the mapping itself, with every
+/// category and fill value, is saved with the weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnFacts {
+    /// Every input column in file order.
+    pub inputs: Vec<InputColumnFacts>,
+    /// `--missing` in force (given or the default).
+    pub missing: String,
+    /// The target column.
+    pub target: String,
+}
+
+/// One input column: a number (one feature) or text (one-hot, one feature per category).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumnFacts {
+    /// Text columns: the categories taken from the training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<u64>,
+    /// `number` or `text`.
+    pub kind: String,
+    pub name: String,
 }
 
 /// The training split's feature means and standard deviations.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Page;
-use crate::report::format::fmt_num;
+use crate::report::format::{fmt_num, shell_word};
 use crate::report::records::{
     DataSettings, DatasetFacts, EndStatus, ModelFacts, ModelSettings, RunSettings, Task,
 };
@@ -157,6 +157,23 @@ pub(super) fn base_flags(data: &DataSettings, model: &ModelSettings, optimizer: 
         data.dataset,
         optimizer["name"].as_str().unwrap_or("adam")
     );
+    if let Some(labels) = &data.labels {
+        let _ = write!(f, " --labels {}", shell_word(labels));
+    }
+    if let Some(target) = &data.target {
+        let _ = write!(f, " --target {}", shell_word(target));
+    }
+    for (flag, value) in [("--features", &data.features), ("--drop", &data.drop)] {
+        if let Some(v) = value {
+            let _ = write!(f, " {flag} {}", shell_word(v));
+        }
+    }
+    if let Some(m) = &data.missing {
+        let _ = write!(f, " --missing {m}");
+    }
+    if let Some(n) = data.max_categories {
+        let _ = write!(f, " --max-categories {n}");
+    }
     if model.hidden != [128, 64] {
         let h: Vec<String> = model.hidden.iter().map(u64::to_string).collect();
         let _ = write!(f, " --hidden {}", h.join(","));
