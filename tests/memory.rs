@@ -276,3 +276,50 @@ fn train_counts_the_swa_average_and_the_init_file() {
     );
     expect_usage_error(&r, "find-lr", &["needs about", "--max-memory-mb"]);
 }
+
+#[test]
+fn landscape_sharpness_counts_the_lanczos_basis() {
+    let dir = tempdir();
+    train(
+        dir.path(),
+        "m",
+        "--dataset iris --hidden 256,256 --epochs 1",
+    )
+    .success();
+    let sharp = |steps: &str, out: &str| {
+        run(
+            dir.path(),
+            &[
+                "landscape",
+                "--model",
+                "m",
+                "--sharpness",
+                "--dataset",
+                "iris",
+                "--lanczos-steps",
+                steps,
+                "--max-memory-mb",
+                "1000",
+                "--out",
+                out,
+                "--quiet",
+            ],
+        )
+    };
+    // 10,001 f64 vectors of the model's 67,843 parameters: 5.1 GiB
+    let r = sharp("10000", "a");
+    let line = expect_usage_error(
+        &r,
+        "landscape",
+        &[
+            "this landscape",
+            "Lanczos basis",
+            "1000 MiB",
+            "--lanczos-steps",
+        ],
+    );
+    assert!(needed_mib(&line) > 5000.0, "{line}");
+    assert!(!dir.path().join("a").exists());
+    // few steps fit
+    sharp("20", "b").success();
+}

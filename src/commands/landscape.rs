@@ -273,6 +273,16 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
         check_fits(m, &dataset)?;
     }
     let evaluator = evaluator(&dataset, &data_cfg, args.seed, models[0])?;
+    let mut estimate = memory_estimate(&mode, &evaluator, args.sharpness, args.lanczos_steps);
+    estimate.add(
+        "the data",
+        dataset.n_samples() as u128 * (dataset.n_features() as u128 + 1) * 4,
+    );
+    estimate.check_with(
+        "this landscape",
+        "give a smaller model, fewer --lanczos-steps or a smaller --dataset, or raise the limit \
+         with --max-memory-mb",
+    )?;
     Ok(Planned {
         dataset_name: dataset.name.clone(),
         task: dataset.task(),
@@ -282,6 +292,60 @@ pub fn plan(args: LandscapeArgs) -> anyhow::Result<Planned> {
         data: data_cfg,
         evaluator,
     })
+}
+
+/// The memory of a landscape beyond the loaded data: the models, the standardised splits, one
+/// model and its predictions per thread evaluating the line or grid (and the directions of a
+/// surface), and for `--sharpness` the f64 copies of the weights and rows, the per-chunk
+/// gradient and Hessian-vector sums, the Lanczos basis (one f64 vector per step, kept for full
+/// reorthogonalisation) and its tridiagonal matrix with Jacobi's two square matrices.
+fn memory_estimate(
+    mode: &Mode,
+    evaluator: &Evaluator,
+    sharpness: bool,
+    lanczos_steps: usize,
+) -> crate::limits::memory::Estimate {
+    use crate::limits::memory;
+    let (models, grid): (Vec<&SavedModel>, bool) = match mode {
+        Mode::Line { from, to } => (vec![from, to], true),
+        Mode::Around { model, grid } => (vec![model], grid.is_some()),
+        Mode::Plane { models, .. } => (models.iter().collect(), true),
+    };
+    let sizes = models[0].model.sizes();
+    let params = memory::parameters(&sizes);
+    let model = memory::model_bytes(&sizes);
+    let rows = (evaluator.train.len() + evaluator.val.as_ref().map_or(0, Part::len)) as u128;
+    let features = sizes[0] as u128;
+    let outputs = *sizes.last().expect("sizes") as u128;
+    let threads = rayon::current_num_threads() as u128;
+    let mut e = memory::Estimate::new();
+    e.add("models", model * models.len() as u128);
+    e.add("standardised splits", rows * (features + 1) * 4);
+    if grid {
+        e.add("directions", model * 3);
+        e.add(
+            "evaluations side by side",
+            threads
+                * (model
+                    + rows * outputs * 8
+                    + memory::workspace_bytes(&sizes, crate::ensemble::CHUNK_ROWS)),
+        );
+    }
+    if sharpness {
+        let train = evaluator.train.len() as u128;
+        let chunks = train.div_ceil(256).max(1);
+        let steps = (lanczos_steps as u128).min(params) + 1;
+        let widths: u128 = sizes[1..].iter().map(|&w| w as u128).sum();
+        e.add(
+            "f64 weights and rows",
+            params * 8 * 6 + train * (features + 1) * 8,
+        );
+        e.add("chunk sums", chunks * params * 8 * 2);
+        e.add("chunk activations", threads * 256 * widths * 8 * 6);
+        e.add("Lanczos basis", steps.saturating_mul(params) * 8);
+        e.add("Lanczos matrices", steps.saturating_mul(steps) * 8 * 3);
+    }
+    e
 }
 
 /// A run folder stands for its `model.safetensors`.
