@@ -220,6 +220,27 @@ impl OutDir {
 
 /// The files an earlier lrtool run left in `dir`, by its manifest (and, for the run folders it
 /// lists, by theirs): checked entries, relative to `dir`.
+/// Refuse (exit 2) an input of a run that preparing `out` would remove: a file the folder's
+/// manifest lists (written by an earlier lrtool run there), by any spelling or hard link. Each
+/// input is named by its flag. Called before the folder is prepared, so nothing is touched.
+pub fn check_inputs_kept(out: &Path, inputs: &[(&str, PathBuf)]) -> anyhow::Result<()> {
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let ours = our_files(out)?;
+    for (flag, input) in inputs {
+        if let Some(f) = ours.iter().find(|f| same_path(&out.join(f), input)) {
+            crate::input_bail!(
+                "--out {}: would replace {f}, which is {flag} {} of this run (an earlier lrtool run \
+                 wrote it there); write to another --out, or copy the input elsewhere first",
+                short(&out.display().to_string()),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn our_files(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
     let mut ours = BTreeSet::new();
     let Some(m) = manifest::read(dir)? else {

@@ -2,6 +2,7 @@
 //! `lrtool` binary run end to end.
 
 mod accuracy;
+mod adversarial;
 mod alloc;
 mod bad_input;
 mod bench;

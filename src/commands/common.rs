@@ -113,6 +113,22 @@ pub fn init_estimate(model: &ModelConfig, sizes: &[usize]) -> Estimate {
     e
 }
 
+/// The files a run reads, each with its flag (`--dataset` when it names a file, `--labels`,
+/// `--init`), for [`crate::output::check_inputs_kept`].
+pub fn run_inputs(
+    data: &DataConfig,
+    model: Option<&ModelConfig>,
+) -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut inputs = vec![("--dataset", std::path::PathBuf::from(&data.dataset))];
+    if let Some(l) = &data.labels {
+        inputs.push(("--labels", l.clone()));
+    }
+    if let Some(i) = model.and_then(|m| m.init.as_ref()) {
+        inputs.push(("--init", i.clone()));
+    }
+    inputs
+}
+
 /// `config.run` of summary.json.
 pub fn run_settings(c: &RunConfig) -> RunSettings {
     RunSettings {

@@ -440,6 +440,18 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
         task,
         evaluator,
     } = planned;
+    let mut inputs = crate::commands::common::run_inputs(&data_cfg, None);
+    match &mode {
+        Mode::Line { from, to } => {
+            inputs.push((from.flag, from.path.clone()));
+            inputs.push((to.flag, to.path.clone()));
+        }
+        Mode::Around { model, .. } => inputs.push((model.flag, model.path.clone())),
+        Mode::Plane { models, .. } => {
+            inputs.extend(models.iter().map(|m| (m.flag, m.path.clone())));
+        }
+    }
+    crate::output::check_inputs_kept(&out_cfg.out, &inputs)?;
     // no Ctrl-C handler: a landscape has no partial result worth keeping, so the signal's
     // default ends it at once (its files are written whole or not at all)
     let mut out = OutDir::prepare(

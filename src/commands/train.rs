@@ -241,6 +241,10 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         data_cfg.shuffle,
         run_cfg.seed,
     );
+    crate::output::check_inputs_kept(
+        &out_cfg.out,
+        &common::run_inputs(&data_cfg, Some(&model_cfg)),
+    )?;
     crate::interrupt::install();
     let mut out = OutDir::prepare(
         &out_cfg.out,

@@ -212,6 +212,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
+    // the base flags' files (an arm's own --dataset or --init is checked by its run)
+    let mut inputs = vec![("--dataset", PathBuf::from(&args.train.data.dataset))];
+    inputs.extend(args.train.data.labels.clone().map(|l| ("--labels", l)));
+    inputs.extend(args.train.model.init.clone().map(|i| ("--init", i)));
+    crate::output::check_inputs_kept(&out_path, &inputs)?;
     crate::interrupt::install();
     let mut out = OutDir::prepare(
         &out_path,
