@@ -129,6 +129,15 @@ pub fn run_inputs(
     inputs
 }
 
+/// [`crate::output::check_inputs_kept`] for a training run's files.
+pub fn check_run_inputs(
+    out: &std::path::Path,
+    data: &DataConfig,
+    model: &ModelConfig,
+) -> anyhow::Result<()> {
+    crate::output::check_inputs_kept(out, &run_inputs(data, Some(model)))
+}
+
 /// `config.run` of summary.json.
 pub fn run_settings(c: &RunConfig) -> RunSettings {
     RunSettings {

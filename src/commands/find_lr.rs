@@ -321,10 +321,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     estimate.check("this range test")?;
     // fail on bad --init before anything is written
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
-    crate::output::check_inputs_kept(
-        &out_cfg.out,
-        &common::run_inputs(&data_cfg, Some(&model_cfg)),
-    )?;
+    common::check_run_inputs(&out_cfg.out, &data_cfg, &model_cfg)?;
     crate::interrupt::install();
     let mut out = OutDir::prepare(
         &out_cfg.out,

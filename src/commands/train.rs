@@ -241,10 +241,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         data_cfg.shuffle,
         run_cfg.seed,
     );
-    crate::output::check_inputs_kept(
-        &out_cfg.out,
-        &common::run_inputs(&data_cfg, Some(&model_cfg)),
-    )?;
+    common::check_run_inputs(&out_cfg.out, &data_cfg, &model_cfg)?;
     crate::interrupt::install();
     let mut out = OutDir::prepare(
         &out_cfg.out,
