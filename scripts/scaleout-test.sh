@@ -120,14 +120,17 @@ slurm_part() {
         skip "the Slurm part: Slurm is not installed (Debian: apt-get install slurm-wlm munge)"
         return 0
     fi
-    if ! bash scripts/slurm-localhost.sh status >/dev/null 2>&1; then
-        if ! bash scripts/slurm-localhost.sh start >"$WORK/slurm-start.log" 2>&1; then
-            cat "$WORK/slurm-start.log"
-            skip "the Slurm part: scripts/slurm-localhost.sh could not start a localhost Slurm (above)"
-            bash scripts/slurm-localhost.sh stop >/dev/null 2>&1 || true
-            return 0
-        fi
-        SLURM_STARTED=1
+    # one scale-out test at a time on this machine's Slurm: another one ending would stop the
+    # daemons under this one's jobs
+    exec 9>"${LRTOOL_SLURM_DIR:-/tmp/lrtool-slurm}.test.lock"
+    flock -w 600 9 || fail "another scale-out test has held the Slurm lock for 600 s"
+    # started here (not running before): stopped at the end, also when something fails
+    bash scripts/slurm-localhost.sh status >/dev/null 2>&1 || SLURM_STARTED=1
+    # 9>&-: the daemons it starts must not hold this test's lock
+    if ! bash scripts/slurm-localhost.sh start >"$WORK/slurm-start.log" 2>&1 9>&-; then
+        cat "$WORK/slurm-start.log"
+        skip "the Slurm part: scripts/slurm-localhost.sh could not start a localhost Slurm (above)"
+        return 0
     fi
     export SLURM_CONF=${LRTOOL_SLURM_DIR:-/tmp/lrtool-slurm}/slurm.conf
     mkdir -p "$out"
@@ -161,6 +164,11 @@ EOF
         { cat "$out"/slurm-merge-*.out >&2 || true; fail "merge job $merge_id: $(slurm_states "$merge_id")"; }
     echo "scaleout-test: Slurm array job $jobid ($SHARDS tasks) and merge job $merge_id: $(elapsed "$t")"
     same_results "$WORK/unsharded/compare" "$out/compare"
+    if [ "$SLURM_STARTED" = 1 ]; then
+        bash scripts/slurm-localhost.sh stop >/dev/null || true
+        SLURM_STARTED=0
+    fi
+    exec 9>&-
 }
 slurm_part
 

@@ -87,7 +87,7 @@ install_packages() {
     command -v apt-get >/dev/null 2>&1 || die "${missing[*]} missing and no apt-get to install them"
     say "installing ${missing[*]} (apt-get)"
     (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends slurm-wlm munge) >"$DIR/log/apt.log" 2>&1 ||
+        -o DPkg::Lock::Timeout=120 --no-install-recommends slurm-wlm munge) >"$DIR/log/apt.log" 2>&1 ||
         { tail -n 20 "$DIR/log/apt.log" >&2; die "apt-get install slurm-wlm munge failed"; }
 }
 
@@ -156,7 +156,7 @@ start_munged() {
     chmod 755 "$DIR/munge-run"
     runuser -u munge -- munged --socket="$MUNGE_SOCKET" --key-file="$DIR/munge/munge.key" \
         --log-file="$DIR/munge/munged.log" --pid-file="$DIR/munge-run/munged.pid" \
-        --seed-file="$DIR/munge/munged.seed" ||
+        --seed-file="$DIR/munge/munged.seed" 8>&- ||
         { logs_tail; die "munged did not start"; }
     munge_works || { logs_tail; die "munged started but munge/unmunge fail"; }
     say "started munged (pid $(cat "$DIR/munge-run/munged.pid"))"
@@ -170,7 +170,7 @@ start_slurm() {
         stop_daemon "$DIR/run/slurmctld.pid" slurmctld
     fi
     if ! alive "$DIR/run/slurmctld.pid" slurmctld; then
-        slurmctld -f "$CONF" || { logs_tail; die "slurmctld did not start"; }
+        slurmctld -f "$CONF" 8>&- || { logs_tail; die "slurmctld did not start"; }
         for i in $(seq 1 50); do
             scontrol ping 2>/dev/null | grep -q 'is UP' && break
             sleep 0.2
@@ -179,7 +179,7 @@ start_slurm() {
         say "started slurmctld (pid $(cat "$DIR/run/slurmctld.pid"))"
     fi
     if ! alive "$DIR/run/slurmd.pid" slurmd; then
-        slurmd -f "$CONF" || { logs_tail; die "slurmd did not start"; }
+        slurmd -f "$CONF" 8>&- || { logs_tail; die "slurmd did not start"; }
         for i in $(seq 1 50); do
             alive "$DIR/run/slurmd.pid" slurmd && break
             sleep 0.2
@@ -235,6 +235,11 @@ start | stop | status) ;;
 esac
 [ "$(id -u)" = 0 ] || die "needs root (it installs packages and runs slurmd and munged)"
 export SLURM_CONF=$CONF
+if [ "$cmd" != status ]; then
+    # one start or stop at a time (the daemons do not inherit the lock: 8>&- where they start)
+    exec 8>"$DIR.lock"
+    flock -w 120 8 || die "another slurm-localhost.sh has held $DIR.lock for 120 s"
+fi
 
 case "$cmd" in
 stop)
