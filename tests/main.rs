@@ -19,6 +19,7 @@ mod plateau;
 mod properties;
 mod records;
 mod reliability;
+mod run_folders;
 mod report;
 mod schedule;
 mod snapshot;

@@ -12,7 +12,7 @@ use crate::output::{self, Kind, Layout};
 use crate::report::compare::{self as report, Experiment, Status};
 
 /// What a comparison writes at the top of its folder.
-const OUTPUTS: [&str; 8] = [
+pub(super) const OUTPUTS: [&str; 8] = [
     "results.csv",
     "report.md",
     "summary.json",
