@@ -645,7 +645,10 @@ fn json_prints_only_the_summary_and_quiet_prints_nothing() {
     let mut v: Value = serde_json::from_str(&r.stdout).expect("only JSON on stdout");
     assert_eq!(v["command"], "find-lr");
     // summary.json, and the folder the run wrote
-    assert_eq!(v.as_object_mut().unwrap().remove("folder"), Some("j".into()));
+    assert_eq!(
+        v.as_object_mut().unwrap().remove("folder"),
+        Some("j".into())
+    );
     assert_eq!(
         v,
         serde_json::from_str::<Value>(&fs::read_to_string(d.join("j/summary.json")).unwrap())

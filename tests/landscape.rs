@@ -187,7 +187,10 @@ fn landscape_sharpness_is_reported_and_repeatable() {
         let r = run(d, &args);
         r.success();
         let mut v: Value = serde_json::from_str(&r.stdout).unwrap();
-        assert_eq!(v.as_object_mut().unwrap().remove("folder"), Some(out.into()));
+        assert_eq!(
+            v.as_object_mut().unwrap().remove("folder"),
+            Some(out.into())
+        );
         assert_eq!(v, json(&d.join(out).join("summary.json")));
         v
     };

@@ -15,7 +15,8 @@ const FIND_LR: &str = "find-lr --dataset iris --hidden 4 --steps 20";
 const SNAPSHOT: &str =
     "snapshot-ensemble --dataset iris --hidden 4 --epochs 2 --cycles 2 --optimizer sgd --lr 0.05";
 const LANDSCAPE_DATA: &str = "--dataset iris --seed 3";
-const COMPARE: &str = "compare --dataset iris --hidden 4 --epochs 1 --arms constant:lr=0.01;cosine:lr=0.05 --seeds 2";
+const COMPARE: &str =
+    "compare --dataset iris --hidden 4 --epochs 1 --arms constant:lr=0.01;cosine:lr=0.05 --seeds 2";
 
 /// The top-level entries of a run folder as the "wrote …" line names them (a sub-folder as
 /// `DIR/`), without the manifest and the lock.
@@ -75,7 +76,10 @@ fn listed(stdout: &str, lead: &str) -> BTreeSet<String> {
 fn three_train_runs_without_out_leave_three_folders() {
     let dir = tempdir();
     let d = dir.path();
-    for (k, name) in ["runs/train", "runs/train-2", "runs/train-3"].iter().enumerate() {
+    for (k, name) in ["runs/train", "runs/train-2", "runs/train-3"]
+        .iter()
+        .enumerate()
+    {
         let mut args = words(TRAIN);
         // the second run with --json: the folder is in the JSON too
         if k == 1 {
@@ -84,7 +88,8 @@ fn three_train_runs_without_out_leave_three_folders() {
         let r = run(d, &args);
         r.success();
         assert!(
-            r.stderr.contains(&format!("lrtool train: run folder: {name}\n")),
+            r.stderr
+                .contains(&format!("lrtool train: run folder: {name}\n")),
             "run {k}: {}",
             r.stderr
         );
@@ -96,7 +101,11 @@ fn three_train_runs_without_out_leave_three_folders() {
             v.as_object_mut().unwrap().remove("folder");
             assert_eq!(v, summary(&d.join(name)));
         } else {
-            assert!(r.stdout.contains(&format!("wrote {name}: ")), "{}", r.stdout);
+            assert!(
+                r.stdout.contains(&format!("wrote {name}: ")),
+                "{}",
+                r.stdout
+            );
         }
     }
     for name in ["runs/train", "runs/train-2", "runs/train-3"] {
@@ -144,7 +153,10 @@ fn every_command_with_a_default_folder_numbers_its_runs() {
     }
     // a sharded comparison numbers its own default folder
     for name in ["runs/compare-shard-0-of-2", "runs/compare-shard-0-of-2-2"] {
-        let r = run(d, &[&words(COMPARE)[..], &["--shard", "0/2", "--quiet"]].concat());
+        let r = run(
+            d,
+            &[&words(COMPARE)[..], &["--shard", "0/2", "--quiet"]].concat(),
+        );
         r.success();
         assert!(d.join(name).join("summary.json").is_file(), "{name}");
     }
@@ -152,7 +164,8 @@ fn every_command_with_a_default_folder_numbers_its_runs() {
     let r = run(d, &[&words(COMPARE)[..], &["--resume"]].concat());
     r.success();
     assert!(
-        r.stderr.contains("keeping 4 finished runs of runs/compare-2"),
+        r.stderr
+            .contains("keeping 4 finished runs of runs/compare-2"),
         "{}",
         r.stderr
     );
