@@ -259,8 +259,8 @@ pub fn metrics(pred: &Predictions, targets: Targets) -> anyhow::Result<Metrics> 
                 let y = y as usize;
                 anyhow::ensure!(
                     y < row.len(),
-                    "class {y} is beyond the model's {} outputs",
-                    row.len()
+                    "class {y} is beyond the model's {}",
+                    crate::words::count(row.len(), "output")
                 );
                 let log_p = row[y];
                 loss -= if log_p.is_finite() {

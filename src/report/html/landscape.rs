@@ -41,10 +41,10 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &LandscapeSummary) {
     if let Some(l) = &t.line {
         page.h2("Line");
         page.p(&format!(
-            "θ(α) = (1 − α)·θA + α·θB from {} (α = 0) to {} (α = 1), {} points for α from {} to {}.",
+            "θ(α) = (1 − α)·θA + α·θB from {} (α = 0) to {} (α = 1), {} for α from {} to {}.",
             l.from,
             l.to,
-            l.points,
+            crate::words::count(l.points, "point"),
             float(l.alpha_min),
             float(l.alpha_max)
         ));
