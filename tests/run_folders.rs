@@ -128,6 +128,37 @@ fn three_train_runs_without_out_leave_three_folders() {
 }
 
 #[test]
+fn runs_started_together_never_share_a_default_folder() {
+    let dir = tempdir();
+    let d = dir.path();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            lrtool(d)
+                .args(words(TRAIN))
+                .arg("--quiet")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("lrtool starts")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for name in ["runs/train", "runs/train-2", "runs/train-3", "runs/train-4"] {
+        let m = json(&d.join(name).join(".lrtool-manifest.json"));
+        assert_eq!(m["command"], "train", "{name}");
+        assert!(d.join(name).join("summary.json").is_file(), "{name}");
+    }
+    assert!(!d.join("runs/train-5").exists());
+}
+
+#[test]
 fn every_command_with_a_default_folder_numbers_its_runs() {
     let dir = tempdir();
     let d = dir.path();
