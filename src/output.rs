@@ -101,16 +101,21 @@ pub fn claim_numbered(base: &Path) -> anyhow::Result<PathBuf> {
     )
 }
 
-/// The default folder of `base` with the highest number that is a folder (`runs/compare-3`
-/// after three comparisons), for resuming the last run without `--out`.
-pub fn latest_numbered(base: &Path) -> Option<PathBuf> {
-    let name = base.file_name()?.to_string_lossy().into_owned();
+/// The default folders of `base` that exist, the highest number first (`runs/compare-3`,
+/// `runs/compare-2`, `runs/compare`), for resuming a run without `--out`.
+pub fn numbered_folders(base: &Path) -> Vec<PathBuf> {
+    let Some(name) = base.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
     let parent = match base.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut best: Option<usize> = None;
-    for entry in fs::read_dir(parent).ok()?.flatten() {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut found: Vec<usize> = Vec::new();
+    for entry in entries.flatten() {
         let entry_name = entry.file_name().to_string_lossy().into_owned();
         let n = if entry_name == name {
             1
@@ -125,11 +130,12 @@ pub fn latest_numbered(base: &Path) -> Option<PathBuf> {
                 _ => continue,
             }
         };
-        if entry.file_type().is_ok_and(|t| t.is_dir()) && best.is_none_or(|b| n > b) {
-            best = Some(n);
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.push(n);
         }
     }
-    best.map(|n| numbered(base, n))
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found.into_iter().map(|n| numbered(base, n)).collect()
 }
 
 /// An output folder being written.
@@ -649,7 +655,7 @@ mod tests {
     fn default_folders_are_numbered_and_never_shared() {
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path().join("runs/train");
-        assert_eq!(latest_numbered(&base), None);
+        assert!(numbered_folders(&base).is_empty());
         let a = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
         let b = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
         assert_eq!(a.path(), base);
@@ -674,9 +680,10 @@ mod tests {
         for other in ["train-02", "train-x", "trainer-9"] {
             fs::create_dir(tmp.path().join("runs").join(other)).unwrap();
         }
+        let runs = tmp.path().join("runs");
         assert_eq!(
-            latest_numbered(&base),
-            Some(tmp.path().join("runs/train-5"))
+            numbered_folders(&base),
+            ["train-5", "train-3", "train-2", "train"].map(|n| runs.join(n))
         );
         // a freed name is taken again: the first free one
         drop(c);

@@ -191,7 +191,14 @@ fn every_command_with_a_default_folder_numbers_its_runs() {
         r.success();
         assert!(d.join(name).join("summary.json").is_file(), "{name}");
     }
-    // --resume without --out goes on in the last default comparison, not a new one
+    // --resume without --out goes on in the last default folder of this experiment, not in a
+    // later comparison of another one, and not in a new folder
+    run(
+        d,
+        &[&words(COMPARE)[..], &["--seeds", "1", "--quiet"]].concat(),
+    )
+    .success();
+    assert!(d.join("runs/compare-3/summary.json").is_file());
     let r = run(d, &[&words(COMPARE)[..], &["--resume"]].concat());
     r.success();
     assert!(
@@ -200,7 +207,7 @@ fn every_command_with_a_default_folder_numbers_its_runs() {
         "{}",
         r.stderr
     );
-    assert!(!d.join("runs/compare-3").exists());
+    assert!(!d.join("runs/compare-4").exists());
 }
 
 #[test]

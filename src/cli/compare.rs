@@ -60,8 +60,8 @@ pub struct CompareOptions {
     pub merge: Vec<PathBuf>,
     /// Keep the runs of an earlier comparison of the same experiment in --out that finished
     /// (one killed or interrupted), and run only the rest; the result is the one an unbroken run
-    /// writes. Without --out it goes on in the last default folder (runs/compare-3 after three
-    /// comparisons) [default: off: an earlier comparison in --out is replaced].
+    /// writes. Without --out it goes on in the last default folder (runs/compare-N) that holds
+    /// this experiment [default: off: an earlier comparison in --out is replaced].
     #[arg(long)]
     pub resume: bool,
     /// After the runs, measure each finished run's sharpness on its training split, as

@@ -197,10 +197,13 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         Some((i, n)) => PathBuf::from(format!("runs/compare-shard-{i}-of-{n}")),
         None => PathBuf::from("runs/compare"),
     });
+    let identity = identity(&experiment, shard);
     // without --out a comparison takes a new numbered folder; --resume without --out goes on
-    // in the last one (runs/compare-3 after three comparisons)
+    // in the last default folder that holds this experiment (runs/compare-3 after three)
     let resumed = match given {
-        None if opts.resume => crate::output::latest_numbered(&base),
+        None if opts.resume => crate::output::numbered_folders(&base)
+            .into_iter()
+            .find(|dir| holds_experiment(dir, &identity)),
         _ => None,
     };
     let numbered = given.is_none() && resumed.is_none();
@@ -210,7 +213,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&(a, seed)| experiment.folder(a, seed))
         .collect();
-    let identity = identity(&experiment, shard);
     let keep = if opts.resume {
         finished_runs(&out_path, &experiment, &selected, &identity)?
     } else {

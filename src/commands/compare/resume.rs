@@ -51,6 +51,11 @@ pub(super) fn layout(folders: &[String], keep: Vec<String>, identity: Value) -> 
     }
 }
 
+/// Whether `dir` is a comparison folder of the experiment (and shard) `identity` describes.
+pub(super) fn holds_experiment(dir: &Path, identity: &Value) -> bool {
+    matches!(output::read_manifest(dir), Ok(Some(m)) if m.other.get(KEY) == Some(identity))
+}
+
 /// `--resume`: the runs of `selected` that an earlier comparison of the same experiment in
 /// `out` finished (completed, stopped early or diverged, with every file its manifest lists).
 /// A folder of another experiment is bad input; no folder, or no comparison yet, keeps nothing.
