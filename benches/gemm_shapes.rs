@@ -1,4 +1,4 @@
-//! GEMM throughput per backend on the exact products of a training step (DESIGN.md §7 W2:
+//! GEMM throughput per backend on the exact products of a training step (docs/workloads.md W2:
 //! MLP 784-256-128-10 at batch 32, 128 and 512; W1: 64-128-64-10 at batch 32), with the operand
 //! layouts the layers pass (`x·Wᵀ`, `dYᵀ·X`, `dY·W`; W stored `[out, in]` row-major).
 //!

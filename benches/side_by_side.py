@@ -9,7 +9,7 @@ Appends one JSON line per result to OUT (the tool's own line plus label, rep, ex
 then prints the medians per configuration.
 
   python3 benches/side_by_side.py --lrtool target/release/lrtool \\
-      --python /path/to/venv/bin/python --peers ../shared/bench --rounds 5 results.jsonl
+      --python /path/to/venv/bin/python --peers benches/peers --rounds 5 results.jsonl
 
 The numpy and scikit-learn peers run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from
 their environment (a machine-wide setting here that forces OpenBLAS's slower Haswell kernels);
@@ -74,7 +74,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--lrtool", default="target/release/lrtool")
     p.add_argument("--python", default="python3")
-    p.add_argument("--peers", default="../shared/bench")
+    p.add_argument("--peers", default="benches/peers")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--quiet", type=float, default=0.05)
     p.add_argument("--wait", type=float, default=300)

@@ -1,4 +1,4 @@
-//! Training throughput on the workloads of DESIGN.md §7 (W1 digits, W2 MNIST-shaped, W3 the
+//! Training throughput on the workloads of docs/workloads.md (W1 digits, W2 MNIST-shaped, W3 the
 //! whole find-lr process), printed as samples per second and GFLOP/s (exact GEMM FLOPs).
 //!
 //! Run with `cargo bench --bench throughput` (add `-- quick` for one sample per workload).

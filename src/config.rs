@@ -380,12 +380,12 @@ impl ModelConfig {
         let have = loaded.model.sizes();
         if have != sizes {
             input_bail!(
-                "--init {}: the weights have layer sizes {} but this dataset and --hidden need {} ({} features, {} outputs)",
+                "--init {}: the weights have layer sizes {} but this dataset and --hidden need {} ({}, {})",
                 path.display(),
                 join(&have),
                 join(&sizes),
-                inputs,
-                outputs
+                crate::words::count(inputs, "feature"),
+                crate::words::count(outputs, "output")
             );
         }
         let mut model = loaded.model;
@@ -590,7 +590,11 @@ impl RunConfig {
 /// Output folder and verbosity.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputConfig {
+    /// `--out`, or without it the default folder `runs/<command>` (numbered: see `numbered`).
     pub out: PathBuf,
+    /// No `--out`: the run takes the first free folder of `out`, `out-2`, `out-3`, … so that no
+    /// earlier default run is replaced.
+    pub numbered: bool,
     pub force: bool,
     pub json: bool,
     pub quiet: bool,
@@ -605,6 +609,7 @@ impl OutputConfig {
                 .out
                 .clone()
                 .unwrap_or_else(|| Path::new("runs").join(command)),
+            numbered: a.out.is_none(),
             force: a.force,
             json: a.json,
             quiet: a.quiet,

@@ -129,14 +129,15 @@ pub fn predict_into(
     let n = x.nrows();
     anyhow::ensure!(
         out.rows() == n,
-        "predictions for {} rows cannot hold {n} rows",
-        out.rows()
+        "predictions for {} cannot hold {}",
+        crate::words::count(out.rows(), "row"),
+        crate::words::count(n, "row")
     );
     anyhow::ensure!(
         x.ncols() == model.n_inputs(),
-        "{} features given to a model of {} inputs",
-        x.ncols(),
-        model.n_inputs()
+        "{} given to a model of {}",
+        crate::words::count(x.ncols(), "feature"),
+        crate::words::count(model.n_inputs(), "input")
     );
     let mut start = 0;
     while start < n {
@@ -146,9 +147,9 @@ pub fn predict_into(
             Predictions::LogProbabilities(p) => {
                 anyhow::ensure!(
                     p.ncols() == y.ncols(),
-                    "probabilities of {} classes from a model of {} outputs",
-                    p.ncols(),
-                    y.ncols()
+                    "probabilities of {} from a model of {}",
+                    crate::words::count(p.ncols(), "class"),
+                    crate::words::count(y.ncols(), "output")
                 );
                 log_softmax_into(y, p.slice_mut(s![start..end, ..]));
             }
@@ -258,8 +259,8 @@ pub fn metrics(pred: &Predictions, targets: Targets) -> anyhow::Result<Metrics> 
                 let y = y as usize;
                 anyhow::ensure!(
                     y < row.len(),
-                    "class {y} is beyond the model's {} outputs",
-                    row.len()
+                    "class {y} is beyond the model's {}",
+                    crate::words::count(row.len(), "output")
                 );
                 let log_p = row[y];
                 loss -= if log_p.is_finite() {

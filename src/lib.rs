@@ -23,6 +23,7 @@ pub mod report;
 pub mod schedule;
 pub mod train;
 pub mod weights;
+pub mod words;
 
 use std::ffi::OsString;
 

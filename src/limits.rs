@@ -96,7 +96,7 @@ pub fn show_bytes(n: u64) -> String {
     } else if n >= MIB {
         format!("{:.1} MiB", n as f64 / MIB as f64)
     } else {
-        format!("{n} bytes")
+        crate::words::count(n, "byte")
     }
 }
 

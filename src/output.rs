@@ -50,12 +50,102 @@ impl Layout {
     }
 }
 
+/// The most numbered default folders (`runs/train`, `runs/train-2`, …) lrtool tries before it
+/// asks for `--out`.
+pub const MAX_NUMBERED: usize = 10_000;
+
+/// The `n`th default folder of `base`: `base` itself, then `base-2`, `base-3`, …
+pub fn numbered(base: &Path, n: usize) -> PathBuf {
+    if n <= 1 {
+        return base.to_path_buf();
+    }
+    let name = base
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    base.with_file_name(format!("{name}-{n}"))
+}
+
+/// Create the first free default folder of `base` (`runs/train`, else `runs/train-2`, …) and
+/// return it. The folder is taken by creating it (`create_dir`, which fails for a name that
+/// exists), so two runs started together never share one; a name that exists in any form (a
+/// folder, empty or not, or a file) is passed over.
+pub fn claim_numbered(base: &Path) -> anyhow::Result<PathBuf> {
+    let label = format!(
+        "default output folder {}",
+        short(&base.display().to_string())
+    );
+    if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| {
+            crate::input_err!(
+                "{label}: cannot create {}: {e}; give --out",
+                parent.display()
+            )
+        })?;
+    }
+    for n in 1..=MAX_NUMBERED {
+        let candidate = numbered(base, n);
+        match fs::create_dir(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => crate::input_bail!(
+                "{label}: cannot create {}: {e}; give --out",
+                candidate.display()
+            ),
+        }
+    }
+    crate::input_bail!(
+        "{label}: {} to {} all exist; give --out or clear old runs",
+        base.display(),
+        numbered(base, MAX_NUMBERED).display()
+    )
+}
+
+/// The default folders of `base` that exist, the highest number first (`runs/compare-3`,
+/// `runs/compare-2`, `runs/compare`), for resuming a run without `--out`.
+pub fn numbered_folders(base: &Path) -> Vec<PathBuf> {
+    let Some(name) = base.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let parent = match base.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut found: Vec<usize> = Vec::new();
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let n = if entry_name == name {
+            1
+        } else {
+            match entry_name
+                .strip_prefix(&name)
+                .and_then(|r| r.strip_prefix('-'))
+                .filter(|d| !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|d| d.parse::<usize>().ok())
+            {
+                Some(n) if n >= 2 => n,
+                _ => continue,
+            }
+        };
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.push(n);
+        }
+    }
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found.into_iter().map(|n| numbered(base, n)).collect()
+}
+
 /// An output folder being written.
 #[derive(Debug)]
 pub struct OutDir {
     path: PathBuf,
     command: String,
     files: BTreeSet<String>,
+    /// `files` in the order they were first recorded.
+    order: Vec<String>,
     runs: Vec<String>,
     other: Map<String, Value>,
     /// Held for the life of the value; dropped last.
@@ -124,6 +214,7 @@ impl OutDir {
             path: path.to_path_buf(),
             command: command.to_string(),
             files: BTreeSet::new(),
+            order: Vec::new(),
             runs: layout.runs,
             other: layout.other,
             _lock: lock,
@@ -131,6 +222,16 @@ impl OutDir {
         dir.write_manifest()
             .map_err(|e| crate::input_err!("{label}: not writable: {e:#}"))?;
         Ok(dir)
+    }
+
+    /// [`OutDir::prepare`] in the first free default folder of `base` ([`claim_numbered`]),
+    /// which the run has to itself. The folder is removed again if it cannot be prepared.
+    pub fn prepare_numbered(base: &Path, command: &str, layout: Layout) -> anyhow::Result<OutDir> {
+        let path = claim_numbered(base)?;
+        OutDir::prepare(&path, false, command, layout).inspect_err(|_| {
+            let _ = fs::remove_file(path.join(LOCK));
+            let _ = fs::remove_dir(&path);
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -170,7 +271,11 @@ impl OutDir {
     /// `lrtool compare` keeps them), so that a later run into this folder may replace them.
     pub fn adopt(&mut self, names: &[String]) -> anyhow::Result<()> {
         let before = self.files.len();
-        self.files.extend(names.iter().cloned());
+        for name in names {
+            if self.files.insert(name.clone()) {
+                self.order.push(name.clone());
+            }
+        }
         if self.files.len() != before {
             self.write_manifest()?;
         }
@@ -198,7 +303,25 @@ impl OutDir {
             );
         }
         self.files.insert(name.to_string());
+        self.order.push(name.to_string());
         self.write_manifest()
+    }
+
+    /// What the run wrote so far, as its "wrote …" line names it: taken from what the manifest
+    /// records, so nothing written is left out. Files in the order they were first written; the
+    /// files below a sub-folder as that folder, once (`snapshots/`, `runs/`).
+    pub fn written(&self) -> Vec<String> {
+        let mut shown: Vec<String> = Vec::new();
+        for f in &self.order {
+            let entry = match f.split_once('/') {
+                Some((dir, _)) => format!("{dir}/"),
+                None => f.clone(),
+            };
+            if !shown.contains(&entry) {
+                shown.push(entry);
+            }
+        }
+        shown
     }
 
     fn write_manifest(&self) -> anyhow::Result<()> {
@@ -547,6 +670,62 @@ mod tests {
         // --force keeps the foreign file
         OutDir::prepare(&dir, true, "train", Layout::default()).unwrap();
         assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn default_folders_are_numbered_and_never_shared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("runs/train");
+        assert!(numbered_folders(&base).is_empty());
+        let a = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
+        let b = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
+        assert_eq!(a.path(), base);
+        assert_eq!(b.path(), tmp.path().join("runs/train-2"));
+        drop((a, b));
+        // an empty folder or a file of that name is passed over, never written into
+        fs::create_dir(tmp.path().join("runs/train-3")).unwrap();
+        fs::write(tmp.path().join("runs/train-4"), "mine").unwrap();
+        let c = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
+        assert_eq!(c.path(), tmp.path().join("runs/train-5"));
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("runs/train-4")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            fs::read_dir(tmp.path().join("runs/train-3"))
+                .unwrap()
+                .count(),
+            0
+        );
+        // not folders of this base: train-02, train-x, trainer
+        for other in ["train-02", "train-x", "trainer-9"] {
+            fs::create_dir(tmp.path().join("runs").join(other)).unwrap();
+        }
+        let runs = tmp.path().join("runs");
+        assert_eq!(
+            numbered_folders(&base),
+            ["train-5", "train-3", "train-2", "train"].map(|n| runs.join(n))
+        );
+        // a freed name is taken again: the first free one
+        drop(c);
+        fs::remove_dir_all(tmp.path().join("runs/train-2")).unwrap();
+        let d = OutDir::prepare_numbered(&base, "train", Layout::default()).unwrap();
+        assert_eq!(d.path(), tmp.path().join("runs/train-2"));
+    }
+
+    #[test]
+    fn two_threads_claiming_at_once_get_two_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("runs/compare");
+        let claimed: Vec<PathBuf> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| claim_numbered(&base).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: BTreeSet<&PathBuf> = claimed.iter().collect();
+        assert_eq!(distinct.len(), 8, "{claimed:?}");
+        assert!((1..=8).all(|n| claimed.contains(&numbered(&base, n))));
     }
 
     #[test]

@@ -186,8 +186,9 @@ pub fn from_bytes(
             && prev != ws[1]
         {
             crate::input_bail!(
-                "{source}: {w_name} has shape {ws:?} but layer {} outputs {prev} values",
-                k - 1
+                "{source}: {w_name} has shape {ws:?} but layer {} outputs {}",
+                k - 1,
+                crate::words::count(prev, "value")
             );
         }
         let weight = Array2::from_shape_vec((ws[0], ws[1]), decode(w.data()))?;

@@ -575,7 +575,12 @@ fn json_prints_only_the_summary_on_stdout() {
     args.extend(words("--dataset iris --hidden 4 --epochs 1"));
     let r = run(dir.path(), &args);
     r.success();
-    let v: Value = serde_json::from_str(&r.stdout).expect("stdout is one JSON document");
+    let mut v: Value = serde_json::from_str(&r.stdout).expect("stdout is one JSON document");
+    // the summary, and the folder the run wrote
+    assert_eq!(
+        v.as_object_mut().unwrap().remove("folder"),
+        Some("out".into())
+    );
     assert_eq!(v, summary(&dir.path().join("out")), "stdout is the summary");
     assert_eq!(
         r.stderr, "",

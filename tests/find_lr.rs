@@ -642,11 +642,17 @@ fn json_prints_only_the_summary_and_quiet_prints_nothing() {
     let r = run(d, &words("find-lr --steps 30 --json --out j"));
     r.success();
     assert_eq!(r.stderr, "");
-    let v: Value = serde_json::from_str(&r.stdout).expect("only JSON on stdout");
+    let mut v: Value = serde_json::from_str(&r.stdout).expect("only JSON on stdout");
     assert_eq!(v["command"], "find-lr");
+    // summary.json, and the folder the run wrote
     assert_eq!(
-        r.stdout,
-        fs::read_to_string(d.join("j/summary.json")).unwrap(),
+        v.as_object_mut().unwrap().remove("folder"),
+        Some("j".into())
+    );
+    assert_eq!(
+        v,
+        serde_json::from_str::<Value>(&fs::read_to_string(d.join("j/summary.json")).unwrap())
+            .unwrap(),
         "--json prints summary.json"
     );
 

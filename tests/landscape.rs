@@ -186,7 +186,11 @@ fn landscape_sharpness_is_reported_and_repeatable() {
         args.extend(words(DATA));
         let r = run(d, &args);
         r.success();
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        let mut v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(
+            v.as_object_mut().unwrap().remove("folder"),
+            Some(out.into())
+        );
         assert_eq!(v, json(&d.join(out).join("summary.json")));
         v
     };

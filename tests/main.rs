@@ -24,6 +24,7 @@ mod properties;
 mod records;
 mod reliability;
 mod report;
+mod run_folders;
 mod schedule;
 mod snapshot;
 mod swa;

@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::commands::bench;
 use crate::linalg;
 
 /// Which workload.
@@ -17,23 +18,27 @@ pub enum Workload {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// The workload (see shared/bench/WORKLOADS.md).
+    /// The workload (docs/performance.md describes each).
     #[arg(value_enum)]
     pub workload: Workload,
-    /// Rows per mini-batch [default: the workload's: 32, 128, 64].
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Rows per mini-batch [default: the workload's: {} for w1, {} for w2, {} for w3]",
+        bench::DEFAULT_BATCH[0], bench::DEFAULT_BATCH[1], bench::DEFAULT_BATCH[2]
+    ))]
     pub batch: Option<usize>,
-    /// Passes over the training rows (w1, w2) [default: 30 for w1, 2 for w2].
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Passes over the training rows (w1, w2) [default: {} for w1, {} for w2]",
+        bench::DEFAULT_EPOCHS[0], bench::DEFAULT_EPOCHS[1]
+    ))]
     pub epochs: Option<usize>,
     /// Most threads one matrix product may use; products too small to gain from a second
     /// thread always use one [default: every core].
     #[arg(long)]
     pub threads: Option<usize>,
     /// Split products over threads from this smallest side (batch, fan-in or fan-out) on, to
-    /// measure where a second thread starts to pay [default: 32, as in training runs].
-    #[arg(long, value_name = "SIDE")]
-    pub split_min_side: Option<usize>,
+    /// measure where a second thread starts to pay; the default is the value training runs use.
+    #[arg(long, value_name = "SIDE", default_value_t = linalg::gemm::PARALLEL_MIN_SIDE)]
+    pub split_min_side: usize,
     /// The matrix-product backend, to compare them.
     #[arg(long, value_enum, default_value_t = linalg::gemm::Backend::Native)]
     pub gemm: linalg::gemm::Backend,

@@ -47,7 +47,8 @@ pub struct CompareOptions {
     #[arg(long, value_name = "N")]
     pub jobs: Option<i64>,
     /// Run only part I of N (0-based, I < N): the runs whose position in the (arm, seed) order
-    /// is I modulo N. Each part writes its own folder [default --out: runs/compare-shard-I-of-N];
+    /// is I modulo N. Each part writes its own folder [default --out: a new folder
+    /// runs/compare-shard-I-of-N, then runs/compare-shard-I-of-N-2, …];
     /// `--merge` joins them.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
@@ -59,7 +60,8 @@ pub struct CompareOptions {
     pub merge: Vec<PathBuf>,
     /// Keep the runs of an earlier comparison of the same experiment in --out that finished
     /// (one killed or interrupted), and run only the rest; the result is the one an unbroken run
-    /// writes [default: off: an earlier comparison in --out is replaced].
+    /// writes. Without --out it goes on in the last default folder (runs/compare-N) that holds
+    /// this experiment [default: off: an earlier comparison in --out is replaced].
     #[arg(long)]
     pub resume: bool,
     /// After the runs, measure each finished run's sharpness on its training split, as

@@ -8,7 +8,8 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Output folder [default: runs/<command>].
+    /// Output folder; an earlier lrtool run in it is replaced [default: a new folder, the first
+    /// free one of runs/<command>, runs/<command>-2, runs/<command>-3, …, named on stderr].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write into a folder that holds files lrtool did not write: they are left alone, and a

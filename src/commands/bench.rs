@@ -1,4 +1,4 @@
-//! `lrtool bench w1|w2|w3`: the performance workloads of `shared/bench/WORKLOADS.md` (the same
+//! `lrtool bench w1|w2|w3`: the performance workloads of docs/performance.md (the same
 //! SplitMix64 data, split, standardisation, model and optimizer as the Python peers), run through
 //! the real training loop (`train::fit`), one JSON line per run with the peers' keys.
 //!
@@ -224,7 +224,7 @@ fn round(v: f64, digits: i32) -> f64 {
     (v * f).round() / f
 }
 
-/// One result line, in the peers' key order (`shared/bench/common.py`).
+/// One result line, in the peers' key order (the Python peer scripts').
 #[derive(Debug, Serialize)]
 struct Line {
     peer: &'static str,
@@ -353,18 +353,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let threads = args.threads.unwrap_or_else(linalg::gemm::default_threads);
     linalg::gemm::set_backend(args.gemm);
-    if let Some(side) = args.split_min_side {
-        linalg::gemm::set_parallel_min_side(side);
-    }
+    linalg::gemm::set_parallel_min_side(args.split_min_side);
     linalg::gemm::with_threads(threads, || run_in_pool(&args, threads))
 }
+
+/// Rows per mini-batch of W1, W2 and W3 (`--batch`'s default).
+pub const DEFAULT_BATCH: [usize; 3] = [32, 128, 64];
+/// Passes over the training rows of W1 and W2 (`--epochs`'s default; W3 is 100 steps).
+pub const DEFAULT_EPOCHS: [usize; 2] = [30, 2];
 
 fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
     let w = args.workload;
     let (name, sizes, default_batch, default_epochs) = match w {
-        Workload::W1 => ("w1", vec![64, 128, 64, 10], 32, 30),
-        Workload::W2 => ("w2", vec![784, 256, 128, 10], 128, 2),
-        Workload::W3 => ("w3", vec![64, 128, 64, 10], 64, 0),
+        Workload::W1 => (
+            "w1",
+            vec![64, 128, 64, 10],
+            DEFAULT_BATCH[0],
+            DEFAULT_EPOCHS[0],
+        ),
+        Workload::W2 => (
+            "w2",
+            vec![784, 256, 128, 10],
+            DEFAULT_BATCH[1],
+            DEFAULT_EPOCHS[1],
+        ),
+        Workload::W3 => ("w3", vec![64, 128, 64, 10], DEFAULT_BATCH[2], 0),
     };
     let batch = args.batch.unwrap_or(default_batch);
     let epochs = args.epochs.unwrap_or(default_epochs);
@@ -505,6 +518,70 @@ fn run_in_pool(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `lrtool bench --help`'s text for `--flag`, on one line, with the default clap shows.
+    fn help(flag: &str) -> String {
+        use clap::CommandFactory;
+        let mut cmd = crate::cli::Cli::command();
+        cmd.build();
+        let bench = cmd.find_subcommand("bench").unwrap();
+        let arg = bench
+            .get_arguments()
+            .find(|a| a.get_long() == Some(flag))
+            .unwrap_or_else(|| panic!("--{flag}"));
+        let mut text = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        for d in arg.get_default_values() {
+            text.push_str(&format!(" [default: {}]", d.to_string_lossy()));
+        }
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The defaults the help states are the constants the code uses, so they cannot drift.
+    #[test]
+    fn help_texts_state_the_benchs_defaults() {
+        let cases = [
+            (
+                "split-min-side",
+                format!("[default: {}]", linalg::gemm::PARALLEL_MIN_SIDE),
+            ),
+            (
+                "batch",
+                format!(
+                    "{} for w1, {} for w2, {} for w3]",
+                    DEFAULT_BATCH[0], DEFAULT_BATCH[1], DEFAULT_BATCH[2]
+                ),
+            ),
+            (
+                "epochs",
+                format!(
+                    "[default: {} for w1, {} for w2]",
+                    DEFAULT_EPOCHS[0], DEFAULT_EPOCHS[1]
+                ),
+            ),
+            ("threads", "[default: every core]".to_string()),
+            ("repeat", "[default: 1]".to_string()),
+            ("seed", "[default: 0]".to_string()),
+            ("gemm", "[default: native]".to_string()),
+        ];
+        for (flag, want) in cases {
+            let text = help(flag);
+            assert!(
+                text.contains(&want),
+                "--{flag}: {text:?} should say {want:?}"
+            );
+        }
+        // and the code uses them: no flag given, the training runs' side is in force
+        let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(["lrtool", "bench", "w2"]);
+        let Ok(crate::cli::Cli {
+            command: crate::cli::Command::Bench(args),
+            ..
+        }) = cli
+        else {
+            panic!("lrtool bench w2 parses");
+        };
+        assert_eq!(args.split_min_side, linalg::gemm::PARALLEL_MIN_SIDE);
+        assert_eq!((args.batch, args.epochs), (None, None));
+    }
 
     #[test]
     fn splitmix64_matches_the_reference_vector() {

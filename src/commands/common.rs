@@ -2,13 +2,15 @@
 //! the weights metadata, the step history and the loss-curve plot.
 
 use std::io::Write;
+use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{DataConfig, ModelConfig, RunConfig, RunSpec};
+use crate::config::{DataConfig, ModelConfig, OutputConfig, RunConfig, RunSpec};
 use crate::data::{self, Dataset, Splits, Target, Task};
 use crate::limits::memory::{self, Estimate};
 use crate::nn::Mlp;
+use crate::output::{Layout, OutDir};
 use crate::report::plot::{Panel, Scale, Series};
 use crate::report::records::{
     self, ColumnFacts, DataSettings, DatasetFacts, EndStatus, InputColumnFacts, ModelFacts,
@@ -152,15 +154,15 @@ pub fn run_settings(c: &RunConfig) -> RunSettings {
 /// the first line of every training command's report.
 pub fn run_headline(ds: &Dataset, splits: &Splits, model: &Mlp) -> String {
     let kind = match ds.task() {
-        Task::Classify => format!("{} classes", ds.n_classes()),
+        Task::Classify => crate::words::count(ds.n_classes(), "class"),
         Task::Regress => "regression".into(),
     };
     let sizes: Vec<String> = model.sizes().iter().map(usize::to_string).collect();
     format!(
-        "{} ({} rows × {} features, {kind}; {} train / {} val), MLP {} {}",
+        "{} ({} × {}, {kind}; {} train / {} val), MLP {} {}",
         ds.name,
-        ds.n_samples(),
-        ds.n_features(),
+        crate::words::count(ds.n_samples(), "row"),
+        crate::words::count(ds.n_features(), "feature"),
         splits.train.len(),
         splits.val.len(),
         sizes.join("-"),
@@ -480,6 +482,53 @@ pub fn lr_svg(history: &History) -> anyhow::Result<String> {
 
 /// The `note` of every `timing.json`.
 pub const TIMING_NOTE: &str = "wall-clock measurements: this file and the train_s and samples_per_s of summary.json are the only output that differs between two runs of the same command and seed";
+
+/// The run's output folder: `--out` as given (replacing an earlier lrtool run there, as always),
+/// or without `--out` the first free default folder (`runs/train`, `runs/train-2`, …), which is
+/// named on stderr as soon as it is taken (not with `--quiet`), so an interrupted or failed run
+/// can be found too.
+pub fn out_dir(cfg: &OutputConfig, command: &str, layout: Layout) -> anyhow::Result<OutDir> {
+    open_out(
+        &cfg.out,
+        cfg.numbered,
+        cfg.force,
+        cfg.quiet,
+        command,
+        layout,
+    )
+}
+
+/// [`out_dir`] from its parts: `out` is `--out` or, when `numbered`, the default folder's base.
+pub fn open_out(
+    out: &Path,
+    numbered: bool,
+    force: bool,
+    quiet: bool,
+    command: &str,
+    layout: Layout,
+) -> anyhow::Result<OutDir> {
+    if !numbered {
+        return OutDir::prepare(out, force, command, layout);
+    }
+    let out = OutDir::prepare_numbered(out, command, layout)?;
+    if !quiet {
+        crate::error::eprint_line(&format!(
+            "lrtool {command}: run folder: {}",
+            out.path().display()
+        ));
+    }
+    Ok(out)
+}
+
+/// What `--json` prints: the run's summary with the folder the run wrote as `"folder"` (not in
+/// summary.json itself, which is the same whatever folder the run went to).
+pub fn json_with_folder(summary: &Value, folder: &Path) -> String {
+    let mut v = summary.clone();
+    if let Value::Object(m) = &mut v {
+        m.insert("folder".into(), Value::from(folder.display().to_string()));
+    }
+    json_text(&v)
+}
 
 /// Pretty JSON text of `v`, ending in a newline.
 pub fn json_text(v: &Value) -> String {

@@ -94,9 +94,9 @@ pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedMod
         && names.len() != model.n_outputs()
     {
         input_bail!(
-            "{shown}: the metadata names {} classes but the model has {} outputs",
-            names.len(),
-            model.n_outputs()
+            "{shown}: the metadata names {} but the model has {}",
+            crate::words::count(names.len(), "class"),
+            crate::words::count(model.n_outputs(), "output")
         );
     }
     let feature_names = list::<String>(meta, "feature_names", &shown)?;
@@ -104,9 +104,9 @@ pub fn load_model_as(path: &Path, flag: &'static str) -> anyhow::Result<SavedMod
         && names.len() != model.n_inputs()
     {
         input_bail!(
-            "{shown}: the metadata names {} features but the model takes {} inputs",
-            names.len(),
-            model.n_inputs()
+            "{shown}: the metadata names {} but the model takes {}",
+            crate::words::count(names.len(), "feature"),
+            crate::words::count(model.n_inputs(), "input")
         );
     }
     let mean = list::<f64>(meta, "feature_mean", &shown)?;
@@ -330,8 +330,8 @@ pub fn check_fits(m: &SavedModel, ds: &Dataset) -> anyhow::Result<()> {
     let name = &ds.name;
     if m.model.n_inputs() != ds.n_features() {
         input_bail!(
-            "{shown}: the model takes {} features but --dataset {name} has {}",
-            m.model.n_inputs(),
+            "{shown}: the model takes {} but --dataset {name} has {}",
+            crate::words::count(m.model.n_inputs(), "feature"),
             ds.n_features()
         );
     }
@@ -345,9 +345,9 @@ pub fn check_fits(m: &SavedModel, ds: &Dataset) -> anyhow::Result<()> {
     if let Target::Classes { names, .. } = &ds.y {
         if m.model.n_outputs() != names.len() {
             input_bail!(
-                "{shown}: the model has {} outputs but --dataset {name} has {} classes",
-                m.model.n_outputs(),
-                names.len()
+                "{shown}: the model has {} but --dataset {name} has {}",
+                crate::words::count(m.model.n_outputs(), "output"),
+                crate::words::count(names.len(), "class")
             );
         }
         if let Some(model_names) = &m.class_names
@@ -540,10 +540,10 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         Task::Regress => "loss (MSE)",
     };
     let mut text = format!(
-        "lrtool evaluate: {}, split {} ({} rows; --seed {}, --val-split {}{})\n{:<width$}  {:>20}  {:>8}\n",
+        "lrtool evaluate: {}, split {} ({}; --seed {}, --val-split {}{})\n{:<width$}  {:>20}  {:>8}\n",
         dataset.name,
         args.split.name(),
-        part.len(),
+        crate::words::count(part.len(), "row"),
         args.seed,
         data_cfg.val_split,
         if data_cfg.shuffle {

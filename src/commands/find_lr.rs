@@ -21,7 +21,7 @@ use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_ra
 use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
 use crate::observers::{Progress, Recorder};
-use crate::output::{Layout, OutDir};
+use crate::output::Layout;
 use crate::report::find_lr::{
     RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
 };
@@ -323,12 +323,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     let probe = model_cfg.build(dataset.n_features(), outputs, sweep_cfg.seed)?;
     common::check_run_inputs(&out_cfg.out, &data_cfg, &model_cfg)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(
-        &out_cfg.out,
-        out_cfg.force,
-        "find-lr",
-        Layout::outputs(&OUTPUTS),
-    )?;
+    let mut out = common::out_dir(&out_cfg, "find-lr", Layout::outputs(&OUTPUTS))?;
     let bench = Bench {
         splits: &splits,
         model_cfg: &model_cfg,
@@ -522,7 +517,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         crate::report::html::write(&mut out)?;
     }
     if out_cfg.json {
-        print_stdout(&json_text(&summary))?;
+        print_stdout(&common::json_with_folder(&summary, out.path()))?;
     } else if !out_cfg.quiet {
         let facts = RunFacts {
             dataset: &dataset.name,
@@ -533,15 +528,33 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             steps,
             fastai: fastai.map(|(_, text)| text),
         };
-        print_stdout(&report_text(&analysis, &facts, &next, out.path(), seconds))?;
+        print_stdout(&report_text(
+            &analysis,
+            &facts,
+            &next,
+            (out.path(), &out.written()),
+            seconds,
+        ))?;
     }
     if interrupted {
         let rows: usize = analysis.sweeps.iter().map(|s| s.lrs.len()).sum();
         return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-            "interrupted after {} of {} sweeps ({rows} steps recorded); kept in {}: steps.csv ({rows} rows), find-lr.svg, summary.json (\"interrupted\": true, suggestions from the curve so far), timing.json",
+            "interrupted after {} of {} ({} recorded); kept in {}: {}",
             analysis.sweeps.len(),
-            sweep_cfg.repeats,
-            out.path().display()
+            crate::words::count(sweep_cfg.repeats, "sweep"),
+            crate::words::count(rows, "step"),
+            out.path().display(),
+            out.written()
+                .iter()
+                .map(|f| match f.as_str() {
+                    "steps.csv" => format!("steps.csv ({})", crate::words::count(rows, "row")),
+                    "summary.json" =>
+                        "summary.json (\"interrupted\": true, suggestions from the curve so far)"
+                            .to_string(),
+                    f => f.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         ))));
     }
     Ok(())

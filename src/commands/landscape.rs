@@ -16,7 +16,7 @@ mod output;
 use output::{csv_text, line_svg, report_text, short_name, surface_map};
 
 use crate::cli::landscape::{DEFAULT_PLANE_GRID, LandscapeArgs};
-use crate::commands::common::{json_text, metric_name, print_stdout};
+use crate::commands::common::{self, json_text, metric_name, print_stdout};
 use crate::commands::evaluate::{SavedModel, check_fits, load_model_as};
 use crate::config::{DataConfig, OutputConfig};
 use crate::data::{self, Dataset, Part, Standardizer, Task};
@@ -25,7 +25,7 @@ use crate::input_bail;
 use crate::landscape::hessian::Data64;
 use crate::landscape::{self, sharpness};
 use crate::nn::Mlp;
-use crate::output::{Layout, OutDir};
+use crate::output::Layout;
 use crate::report::plot::heatmap::heatmap_svg;
 use crate::report::records::{
     BarrierFacts, LandscapeData, LandscapeSummary, LineFacts, PlaneFacts, PointFacts,
@@ -454,12 +454,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
     crate::output::check_inputs_kept(&out_cfg.out, &inputs)?;
     // no Ctrl-C handler: a landscape has no partial result worth keeping, so the signal's
     // default ends it at once (its files are written whole or not at all)
-    let mut out = OutDir::prepare(
-        &out_cfg.out,
-        out_cfg.force,
-        "landscape",
-        Layout::outputs(&OUTPUTS),
-    )?;
+    let mut out = common::out_dir(&out_cfg, "landscape", Layout::outputs(&OUTPUTS))?;
     let metric = metric_name(task);
     let mut summary = LandscapeSummary {
         command: "landscape".into(),
@@ -681,11 +676,14 @@ pub fn execute(planned: Planned) -> anyhow::Result<()> {
         files.push(crate::report::html::FILE);
     }
     if out_cfg.json {
-        print_stdout(&to_json_text(&summary)?)
+        print_stdout(&common::json_with_folder(
+            &serde_json::to_value(&summary)?,
+            out.path(),
+        ))
     } else if out_cfg.quiet {
         Ok(())
     } else {
-        print_stdout(&report_text(&summary, metric, out.path(), &files))
+        print_stdout(&report_text(&summary, metric, out.path(), &out.written()))
     }
 }
 

@@ -66,11 +66,11 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             };
             if !counts.is_empty() {
                 crate::error::eprint_line(&format!(
-                    "lrtool predict: {} ({} of {} rows) hold categories the model never saw; \
+                    "lrtool predict: {} ({} of {}) hold categories the model never saw; \
                      encoded as all zeros",
                     crate::data::csv::encode::describe_counts(&counts),
                     rows,
-                    raw.nrows()
+                    crate::words::count(raw.nrows(), "row")
                 ));
             }
             unseen_summary = Some((counts, rows));

@@ -336,7 +336,7 @@ fn epoch_ticks(steps: u64, spe: u64) -> Option<(u64, String)> {
     let label = if every == 1 {
         "epoch start".to_string()
     } else {
-        format!("every {every} epochs")
+        format!("every {}", crate::words::count(every, "epoch"))
     };
     Some((every, label))
 }

@@ -19,7 +19,8 @@ use crate::linalg;
 use crate::observers::{
     CsvLog, EnsembleResult, EpochColumns, Progress, SnapshotRecord, SnapshotSaver,
 };
-use crate::output::{Layout, OutDir};
+use crate::output::Layout;
+use crate::words::count;
 
 /// What a run of `snapshot-ensemble` may write in its folder.
 const OUTPUTS: [&str; 13] = [
@@ -180,15 +181,17 @@ pub fn plan(spec: &SnapshotSpec) -> anyhow::Result<Planned> {
     let what = match &schedule {
         Schedule::SnapshotCosine(s) => format!("--cycles {}", s.cycles),
         other => format!(
-            "--schedule {} ends {snapshots} cycles in this run",
-            other.name()
+            "--schedule {} ends {} in this run",
+            other.name(),
+            count(snapshots, "cycle")
         ),
     };
     if snapshots == 0 {
         input_bail!(
-            "--schedule {}: never ends a cycle within this run of {total_steps} steps ({} epochs × {steps_per_epoch}), so no snapshot would be taken; use snapshot (the default), sgdr, triangular, triangular2 or exp-range with cycles shorter than the run",
+            "--schedule {}: never ends a cycle within this run of {} ({} × {steps_per_epoch}), so no snapshot would be taken; use snapshot (the default), sgdr, triangular, triangular2 or exp-range with cycles shorter than the run",
             schedule.name(),
-            run_cfg.epochs
+            count(total_steps, "step"),
+            count(run_cfg.epochs, "epoch")
         );
     }
     if snapshots > MAX_SNAPSHOTS {
@@ -269,17 +272,19 @@ fn fge_schedule(
     }
     let first = base.build(lr, steps_per_epoch, start).map_err(|e| {
         crate::input_err!(
-            "--fge: the first phase (epochs 1 … {}, {start} steps) under --schedule {}: {e}",
+            "--fge: the first phase (epochs 1 … {}, {}) under --schedule {}: {e}",
             f.start_epoch - 1,
+            count(start, "step"),
             base.schedule.name()
         )
     })?;
     let cycle = f.cycle_epochs.saturating_mul(spe);
     if cycle < 2 {
         input_bail!(
-            "--cycle-epochs {}: a cycle of {cycle} step ({} step per epoch) has no middle to collect a model at; give --cycle-epochs 2 or more",
+            "--cycle-epochs {}: a cycle of {} ({} per epoch) has no middle to collect a model at; give --cycle-epochs 2 or more",
             f.cycle_epochs,
-            spe
+            count(cycle, "step"),
+            count(spe, "step")
         );
     }
     let fge = Fge {
@@ -291,11 +296,11 @@ fn fge_schedule(
     };
     if fge.collections(total_steps) == 0 {
         input_bail!(
-            "--cycle-epochs {}: the cycles from --fge-start {} ({} steps) never reach a cycle's lowest LR ({} steps in), so no model would be collected; give more --epochs, an earlier --fge-start or shorter cycles",
+            "--cycle-epochs {}: the cycles from --fge-start {} ({}) never reach a cycle's lowest LR ({} in), so no model would be collected; give more --epochs, an earlier --fge-start or shorter cycles",
             f.cycle_epochs,
             f.start_epoch,
-            total_steps - start,
-            cycle / 2
+            count(total_steps - start, "step"),
+            count(cycle / 2, "step")
         );
     }
     Ok(Schedule::Fge(fge))
@@ -332,12 +337,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
     );
     common::check_run_inputs(&out_cfg.out, &data_cfg, &model_cfg)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(
-        &out_cfg.out,
-        out_cfg.force,
-        "snapshot-ensemble",
-        Layout::outputs(&OUTPUTS),
-    )?;
+    let mut out = common::out_dir(&out_cfg, "snapshot-ensemble", Layout::outputs(&OUTPUTS))?;
     let initial = model.clone();
     let mut optimizer = optim_cfg.build(&model);
     let mut log = CsvLog::new(
@@ -627,14 +627,14 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
 
     let mut report = String::new();
     if out_cfg.json {
-        report = json_text(&summary);
+        report = common::json_with_folder(&summary, out.path());
     } else if !out_cfg.quiet {
         let mut text = format!(
-            "lrtool snapshot-ensemble: {}, {}, {} epochs × {} steps\nschedule {}\n",
+            "lrtool snapshot-ensemble: {}, {}, {} × {}\nschedule {}\n",
             common::run_headline(&dataset, &splits, &model),
             optim_cfg.name(),
-            run_cfg.epochs,
-            steps_per_epoch,
+            count(run_cfg.epochs, "epoch"),
+            count(steps_per_epoch, "step"),
             schedule.describe(),
         );
         text.push_str(&format!(
@@ -693,9 +693,9 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         if let Some(b) = &baseline {
             match b.metrics {
                 Some(m) => text.push_str(&format!(
-                    "baseline ({}, same seed and {} steps): val_loss {}, val_{metric} {}\n",
+                    "baseline ({}, same seed and {}): val_loss {}, val_{metric} {}\n",
                     b.schedule.describe(),
-                    b.outcome.steps,
+                    count(b.outcome.steps, "step"),
                     fmt_num(Some(m.loss)),
                     fmt_num(Some(m.metric))
                 )),
@@ -705,7 +705,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Ensembled> {
         text.push_str(&format!(
             "wrote {}: {} ({:.2} s)\n",
             out.path().display(),
-            files.join(", "),
+            out.written().join(", "),
             started.elapsed().as_secs_f64(),
         ));
         report = text;
@@ -732,20 +732,20 @@ impl Ensembled {
         let out = &self.out;
         if self.end == End::Interrupted {
             return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-                "interrupted after {} steps ({} of {} epochs complete, {} snapshots); kept in {}: {}",
-                self.steps,
+                "interrupted after {} ({} of {} complete, {}); kept in {}: {}",
+                count(self.steps, "step"),
                 self.epochs_completed,
-                self.epochs,
-                self.snapshots,
+                count(self.epochs, "epoch"),
+                count(self.snapshots, "snapshot"),
                 out.display(),
                 self.files.join(", ")
             ))));
         }
         if let End::NonFinite { step, lr, loss } = self.end {
             bail!(
-                "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}) after {} snapshots; the logs and snapshots in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
+                "training diverged: the loss became {loss} at step {step} (epoch {}, lr {lr}) after {}; the logs and snapshots in {} are kept. Try a lower --lr, or run `lrtool find-lr` to pick one",
                 step as usize / self.steps_per_epoch + 1,
-                self.snapshots,
+                count(self.snapshots, "snapshot"),
                 out.display()
             );
         }
@@ -755,8 +755,8 @@ impl Ensembled {
                 out.display()
             ),
             Some(End::Interrupted) => Err(anyhow::Error::new(crate::error::Interrupted(format!(
-                "interrupted during the baseline after {} steps; the snapshot results in {} are complete",
-                self.baseline_steps,
+                "interrupted during the baseline after {}; the snapshot results in {} are complete",
+                count(self.baseline_steps, "step"),
                 out.display()
             )))),
             _ => Ok(()),

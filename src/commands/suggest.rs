@@ -99,7 +99,11 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
     if args.json {
         return print_stdout(&json_text(&result));
     }
-    let mut t = format!("{shown}: {rows} rows, {} curve(s)\n", a.sweeps.len());
+    let mut t = format!(
+        "{shown}: {}, {}\n",
+        crate::words::count(rows, "row"),
+        crate::words::count(a.sweeps.len(), "curve")
+    );
     t.push_str(&ascii_plot(&a, 64, 12));
     for m in &a.methods {
         let _ = writeln!(
@@ -142,8 +146,9 @@ fn run_fastai(
     let named = curves.len() > 1;
     let mut per_curve = Vec::with_capacity(curves.len());
     let mut t = format!(
-        "{shown}: {rows} rows, {} curve(s); fastai 2.8's lr_find suggestions\n",
-        curves.len()
+        "{shown}: {}, {}; fastai 2.8's lr_find suggestions\n",
+        crate::words::count(rows, "row"),
+        crate::words::count(curves.len(), "curve")
     );
     for c in curves {
         let losses: Vec<f64> = if smooth > 0.0 {

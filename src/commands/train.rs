@@ -14,7 +14,8 @@ use crate::nn::Mlp;
 use crate::observers::{
     CsvLog, EarlyStopSettings, EarlyStopping, EpochColumns, Progress, SwaAverage,
 };
-use crate::output::{Layout, OutDir};
+use crate::output::Layout;
+use crate::words::count;
 
 /// What a run of `train` may write in its folder.
 pub const OUTPUTS: [&str; 10] = [
@@ -49,7 +50,7 @@ pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
         report,
     } = trained;
     if spec.output.json {
-        print_stdout(&json_text(&summary))?;
+        print_stdout(&common::json_with_folder(&summary, &out))?;
     } else if !spec.output.quiet {
         print_stdout(&report)?;
     }
@@ -57,8 +58,8 @@ pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
         let kept: Vec<String> = files
             .iter()
             .map(|&f| match f {
-                "steps.csv" => format!("steps.csv ({} rows)", outcome.steps),
-                "epochs.csv" => format!("epochs.csv ({} rows)", outcome.epochs.len()),
+                "steps.csv" => format!("steps.csv ({})", count(outcome.steps, "row")),
+                "epochs.csv" => format!("epochs.csv ({})", count(outcome.epochs.len(), "row")),
                 "model.safetensors" if spec.early_stop.is_some_and(|e| e.restore_best) => {
                     "model.safetensors (the best epoch's weights, --restore-best)".into()
                 }
@@ -68,10 +69,10 @@ pub fn run(spec: &RunSpec) -> anyhow::Result<()> {
             })
             .collect();
         return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-            "interrupted after {} steps ({} of {} epochs complete); kept in {}: {}",
-            outcome.steps,
+            "interrupted after {} ({} of {} complete); kept in {}: {}",
+            count(outcome.steps, "step"),
             outcome.epochs.len(),
-            epochs,
+            count(epochs, "epoch"),
             out.display(),
             kept.join(", ")
         ))));
@@ -243,12 +244,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     );
     common::check_run_inputs(&out_cfg.out, &data_cfg, &model_cfg)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(
-        &out_cfg.out,
-        out_cfg.force,
-        "train",
-        Layout::outputs(&OUTPUTS),
-    )?;
+    let mut out = common::out_dir(&out_cfg, "train", Layout::outputs(&OUTPUTS))?;
     // the initial weights, for `lrtool landscape --from init`
     let init_meta = common::weights_metadata(&model, &dataset, &splits);
     out.write_atomic(
@@ -447,12 +443,12 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
     let mut text = String::new();
     if !(out_cfg.json || out_cfg.quiet) {
         text = format!(
-            "lrtool train: {}, {} lr {}, {} epochs × {} steps\n",
+            "lrtool train: {}, {} lr {}, {} × {}\n",
             common::run_headline(&dataset, &splits, &model),
             optim_cfg.name(),
             run_cfg.lr,
-            run_cfg.epochs,
-            steps_per_epoch,
+            count(run_cfg.epochs, "epoch"),
+            count(steps_per_epoch, "step"),
         );
         text.push_str(&format!(
             "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}\n",
@@ -520,7 +516,7 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
         text.push_str(&format!(
             "wrote {}: {} ({:.2} s, {:.0} samples/s)\n",
             out.path().display(),
-            files.join(", "),
+            out.written().join(", "),
             started.elapsed().as_secs_f64(),
             rows_seen as f64 / outcome.seconds.max(1e-9)
         ));
@@ -597,11 +593,11 @@ fn swa_line(s: &SwaSettings, f: &SwaFacts, metric: &str, last: Option<(f64, f64)
         );
     };
     let mut text = format!(
-        "SWA model (mean of the weights after epochs {first}…{}, {} sets; SWALR to {} over {} epochs, {}): val_loss {}, val_{metric} {}",
+        "SWA model (mean of the weights after epochs {first}…{}, {}; SWALR to {} over {}, {}): val_loss {}, val_{metric} {}",
         f.last_epoch.unwrap_or(first),
-        f.epochs_averaged,
+        count(f.epochs_averaged, "set"),
         fmt_num(Some(s.swa_lr)),
-        s.anneal_epochs,
+        count(s.anneal_epochs, "epoch"),
         s.anneal.name(),
         fmt_num(f.val_loss),
         fmt_num(f.val_metric()),

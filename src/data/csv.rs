@@ -164,15 +164,15 @@ pub fn read_columns(bytes: &[u8], source: &str, names: &[String]) -> anyhow::Res
     if !missing.is_empty() {
         let shown = missing.len().min(10);
         crate::input_bail!(
-            "{source}: missing column{} {}{} (the model needs {} feature columns by name)",
-            if missing.len() == 1 { "" } else { "s" },
+            "{source}: missing {} {}{} (the model needs {} by name)",
+            crate::words::plural(missing.len(), "column"),
             missing[..shown].join(", "),
             if missing.len() > shown {
                 format!(" and {} more", missing.len() - shown)
             } else {
                 String::new()
             },
-            names.len()
+            crate::words::count(names.len(), "feature column")
         );
     }
     let ncols = columns.len();

@@ -167,7 +167,7 @@ pub fn show_big(n: u128) -> String {
         unit += 1;
     }
     if unit == 0 {
-        format!("{n} bytes")
+        crate::words::count(n, "byte")
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }

@@ -75,11 +75,11 @@ impl EarlyStopping {
     fn reason(&self, epoch: usize) -> String {
         let (best, best_epoch) = self.best.unwrap_or((f64::NAN, 0));
         format!(
-            "early stopping after epoch {epoch}: {} did not improve by more than {} ({}) for {} epochs; best {best} at epoch {best_epoch}",
+            "early stopping after epoch {epoch}: {} did not improve by more than {} ({}) for {}; best {best} at epoch {best_epoch}",
             self.monitor.quantity.name(),
             self.settings.min_delta,
             self.monitor.mode.name(),
-            self.wait
+            crate::words::count(self.wait, "epoch")
         )
     }
 }

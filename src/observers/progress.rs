@@ -39,9 +39,10 @@ impl Progress {
     pub fn new(total_steps: u64, quiet: bool) -> Progress {
         let bar = bar(total_steps, quiet);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps  {msg}",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {}  {{msg}}",
+                crate::words::plural(total_steps, "step")
+            ))
             .expect("valid template"),
         );
         Progress { bar, smooth: None }

@@ -150,14 +150,14 @@ pub fn report_text(
     a: &Analysis,
     run: &RunFacts,
     next: &[String],
-    out: &std::path::Path,
+    (out, written): (&std::path::Path, &[String]),
     seconds: f64,
 ) -> String {
     let mut t = String::new();
     let sizes: Vec<String> = run.model.sizes().iter().map(usize::to_string).collect();
     let _ = writeln!(
         t,
-        "lrtool find-lr: {}, MLP {} {}, {} (the optimizer you will train with), batch {}, lr {} → {} ({:?}, {} steps{})",
+        "lrtool find-lr: {}, MLP {} {}, {} (the optimizer you will train with), batch {}, lr {} → {} ({:?}, {}{})",
         run.dataset,
         sizes.join("-"),
         run.model.activation.name(),
@@ -166,7 +166,7 @@ pub fn report_text(
         short(a.min),
         short(a.max),
         run.mode,
-        run.steps,
+        crate::words::count(run.steps, "step"),
         if a.sweeps.len() > 1 {
             format!(", {} sweeps", a.sweeps.len())
         } else {
@@ -175,7 +175,12 @@ pub fn report_text(
     );
     for s in &a.sweeps {
         let end = match s.end {
-            SweepEnd::Completed => format!("reached --max after {} steps", s.lrs.len()),
+            SweepEnd::Completed => {
+                format!(
+                    "reached --max after {}",
+                    crate::words::count(s.lrs.len(), "step")
+                )
+            }
             SweepEnd::Diverged { step } => {
                 format!(
                     "diverged at step {step} (lr {})",
@@ -186,7 +191,12 @@ pub fn report_text(
                 "loss became non-finite at step {step} (lr {})",
                 short(s.lrs[step as usize])
             ),
-            SweepEnd::Interrupted => format!("interrupted after {} steps", s.lrs.len()),
+            SweepEnd::Interrupted => {
+                format!(
+                    "interrupted after {}",
+                    crate::words::count(s.lrs.len(), "step")
+                )
+            }
         };
         let _ = writeln!(t, "sweep (seed {}): {end}", s.seed);
     }
@@ -245,8 +255,9 @@ pub fn report_text(
     }
     let _ = writeln!(
         t,
-        "wrote {}: steps.csv, find-lr.svg, summary.json ({seconds:.2} s)",
-        out.display()
+        "wrote {}: {} ({seconds:.2} s)",
+        out.display(),
+        written.join(", ")
     );
     t
 }

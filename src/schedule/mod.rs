@@ -264,14 +264,15 @@ impl Schedule {
 
     /// One line with the family and its resolved parameters (plot titles, `lrtool schedule`).
     pub fn describe(&self) -> String {
+        use crate::words::count;
         match self {
             Schedule::Constant { lr } => format!("constant: lr {}", num(*lr)),
             Schedule::Step(s) => format!(
-                "step ({}): lr {} × {}^k, k drops every {} steps from step {}",
+                "step ({}): lr {} × {}^k, k drops every {} from step {}",
                 s.variant.name(),
                 num(s.lr),
                 num(s.gamma),
-                s.every,
+                count(s.every, "step"),
                 s.first_drop
             ),
             Schedule::MultiStep(s) => format!(
@@ -285,34 +286,34 @@ impl Schedule {
                     .join(", ")
             ),
             Schedule::Exponential(s) => format!(
-                "exponential: lr {} × {} every {} steps",
+                "exponential: lr {} × {} every {}",
                 num(s.lr),
                 num(s.gamma),
-                s.every
+                count(s.every, "step")
             ),
             Schedule::Cosine(s) => match s.t_max {
                 None => format!(
-                    "cosine: lr {} → {} over {} steps",
+                    "cosine: lr {} → {} over {}",
                     num(s.lr),
                     num(s.min_lr),
-                    s.total
+                    count(s.total, "step")
                 ),
                 Some(t_max) => format!(
-                    "cosine: lr {} → {} in {} steps and back in as many (T_max {}), period {} steps",
+                    "cosine: lr {} → {} in {} and back in as many (T_max {}), period {}",
                     num(s.lr),
                     num(s.min_lr),
+                    count(t_max, "step"),
                     t_max,
-                    t_max,
-                    u128::from(t_max) * 2
+                    count(u128::from(t_max) * 2, "step")
                 ),
             },
             Schedule::Sgdr(s) => {
                 let mut text = format!(
-                    "sgdr: lr {} → {}, first cycle {} epochs × {} steps, t-mult {}",
+                    "sgdr: lr {} → {}, first cycle {} × {}, t-mult {}",
                     num(s.lr),
                     num(s.min_lr),
-                    s.t0,
-                    s.steps_per_epoch,
+                    count(s.t0, "epoch"),
+                    count(s.steps_per_epoch, "step"),
                     s.t_mult
                 );
                 if s.peak_decay != 1.0 {
@@ -325,12 +326,12 @@ impl Schedule {
             }
             Schedule::Triangular(c) | Schedule::Triangular2(c) | Schedule::ExpRange(c) => {
                 let mut text = format!(
-                    "{}: lr {} ↔ {}, up {} steps, down {} steps",
+                    "{}: lr {} ↔ {}, up {}, down {}",
                     self.name(),
                     num(c.base_lr),
                     num(c.max_lr),
-                    c.step_size_up,
-                    c.step_size_down
+                    count(c.step_size_up, "step"),
+                    count(c.step_size_down, "step")
                 );
                 if matches!(self, Schedule::ExpRange(_)) {
                     text.push_str(&format!(", gamma {}", num(c.gamma)));
@@ -339,52 +340,52 @@ impl Schedule {
                 text
             }
             Schedule::OneCycle(s) => format!(
-                "one-cycle{}: lr {} → {} → {} over {} steps, pct-start {}, {}{}",
+                "one-cycle{}: lr {} → {} → {} over {}, pct-start {}, {}{}",
                 if s.three_phase { " (three-phase)" } else { "" },
                 num(s.initial_lr()),
                 num(s.max_lr),
                 num(s.min_lr()),
-                s.total,
+                count(s.total, "step"),
                 num(s.pct_start),
                 s.anneal.name(),
                 momentum_text(s.momentum)
             ),
             Schedule::Warmup(w) => format!(
-                "warm-up {} steps from {} × the first LR, then {}",
-                w.steps,
+                "warm-up {} from {} × the first LR, then {}",
+                count(w.steps, "step"),
                 num(w.start_factor),
                 w.main.describe()
             ),
             Schedule::Linear(s) => format!(
-                "linear: lr {} × {} → × {} over {} steps",
+                "linear: lr {} × {} → × {} over {}",
                 num(s.lr),
                 num(s.start_factor),
                 num(s.end_factor),
-                s.total_iters
+                count(s.total_iters, "step")
             ),
             Schedule::Polynomial(s) => format!(
-                "polynomial: lr {} → {} over {} steps, power {}{}",
+                "polynomial: lr {} → {} over {}, power {}{}",
                 num(s.lr),
                 num(s.end_lr),
-                s.decay_steps,
+                count(s.decay_steps, "step"),
                 num(s.power),
                 if s.cycle { ", cycled (Keras)" } else { "" }
             ),
             Schedule::InverseTime(s) => format!(
-                "inverse-time: lr {} / (1 + {}·{}), T = {} steps",
+                "inverse-time: lr {} / (1 + {}·{}), T = {}",
                 num(s.lr),
                 num(s.decay_rate),
                 if s.staircase { "⌊t/T⌋" } else { "t/T" },
-                s.decay_steps
+                count(s.decay_steps, "step")
             ),
             Schedule::Wsd(s) => format!(
-                "wsd: warm-up {} steps to lr {}, stable {} steps, {} decay to {} over {} steps",
-                s.warmup,
+                "wsd: warm-up {} to lr {}, stable {}, {} decay to {} over {}",
+                count(s.warmup, "step"),
                 num(s.lr),
-                s.stable,
+                count(s.stable, "step"),
                 s.shape.name(),
                 num(s.min_lr),
-                s.decay
+                count(s.decay, "step")
             ),
             Schedule::Sequential(s) => {
                 let parts: Vec<String> = s
@@ -396,26 +397,26 @@ impl Schedule {
                 format!("sequential: {}", parts.join("; "))
             }
             Schedule::Fge(f) => format!(
-                "fge: steps 0 … {} {}; from step {} cycles of {} steps, lr {} → {} → {} (a model at each cycle's lowest LR)",
+                "fge: steps 0 … {} {}; from step {} cycles of {}, lr {} → {} → {} (a model at each cycle's lowest LR)",
                 f.start.saturating_sub(1),
                 f.base.describe(),
                 f.start,
-                f.cycle,
+                count(f.cycle, "step"),
                 num(f.lr1),
                 num(f.lr2),
                 num(f.lr1)
             ),
             Schedule::SnapshotCosine(s) => {
                 let mut text = format!(
-                    "snapshot: lr {} → ~0 in each of {} cycles of {} steps",
+                    "snapshot: lr {} → ~0 in each of {} of {}",
                     num(s.lr),
-                    s.cycles,
-                    s.cycle_len
+                    count(s.cycles, "cycle"),
+                    count(s.cycle_len, "step")
                 );
                 if s.last_cycle_len() != s.cycle_len {
                     text.push_str(&format!(
-                        " (the last cut short at {} steps)",
-                        s.last_cycle_len()
+                        " (the last cut short at {})",
+                        count(s.last_cycle_len(), "step")
                     ));
                 }
                 text

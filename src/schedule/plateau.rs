@@ -189,11 +189,11 @@ impl Plateau {
     pub fn describe(&self) -> String {
         let r = &self.rule;
         let mut text = format!(
-            "plateau ({}): lr {} × {} once {} epochs in a row are not better, threshold {} {}, cooldown {}, min-lr {}",
+            "plateau ({}): lr {} × {} once {} in a row are not better, threshold {} {}, cooldown {}, min-lr {}",
             r.mode.name(),
             super::num(r.lr),
             super::num(r.factor),
-            r.patience.saturating_add(1),
+            crate::words::count(r.patience.saturating_add(1), "epoch"),
             super::num(r.threshold),
             r.threshold_mode.name(),
             r.cooldown,
@@ -201,8 +201,8 @@ impl Plateau {
         );
         if self.warmup_steps > 0 {
             text = format!(
-                "warm-up {} steps from {} × lr, then {text}",
-                self.warmup_steps,
+                "warm-up {} from {} × lr, then {text}",
+                crate::words::count(self.warmup_steps, "step"),
                 super::num(self.warmup_start_factor)
             );
         }
@@ -300,12 +300,14 @@ fn build(
     };
     if warmup_steps > 0 && warmup_steps >= total {
         input_bail!(
-            "--warmup-{}: the warm-up ({warmup_steps} steps) must be shorter than the run ({total} steps)",
+            "--warmup-{}: the warm-up ({}) must be shorter than the run ({})",
             if spec.warmup_steps.is_some() {
                 "steps"
             } else {
                 "epochs"
-            }
+            },
+            crate::words::count(warmup_steps, "step"),
+            crate::words::count(total, "step")
         );
     }
     let warmup_start_factor = match spec.warmup_start_factor {

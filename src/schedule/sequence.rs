@@ -98,8 +98,9 @@ pub(super) fn build(
         }
         if m >= total {
             input_bail!(
-                "--sequence \"{text}\": milestone {m} (before {}) must be inside the run ({total} steps)",
-                p.text
+                "--sequence \"{text}\": milestone {m} (before {}) must be inside the run ({})",
+                p.text,
+                crate::words::count(total, "step")
             );
         }
         starts.push(m);

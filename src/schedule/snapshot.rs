@@ -98,15 +98,20 @@ pub(super) fn build(spec: &ScheduleSpec, lr: f64, total: u64) -> anyhow::Result<
             input_bail!("{flag}: must be at least 1");
         }
         if cycles > total {
-            input_bail!("{flag}: more cycles than the run's {total} steps");
+            input_bail!(
+                "{flag}: more cycles than the run's {}",
+                crate::words::count(total, "step")
+            );
         }
         match SnapshotCosine::new(lr, cycles, total) {
             Some(s) => Schedule::SnapshotCosine(s),
             None => {
                 let len = total.div_ceil(cycles);
                 input_bail!(
-                    "{flag}: {total} steps in cycles of ⌈{total}/{cycles}⌉ = {len} steps make only {} cycles; choose fewer cycles or a longer run",
-                    cycles_in(total, len)
+                    "{flag}: {} in cycles of ⌈{total}/{cycles}⌉ = {} make only {}; choose fewer cycles or a longer run",
+                    crate::words::count(total, "step"),
+                    crate::words::count(len, "step"),
+                    crate::words::count(cycles_in(total, len), "cycle")
                 )
             }
         }

@@ -431,7 +431,9 @@ impl ScheduleSpec {
                 format!("--warmup-epochs {}", self.warmup_epochs.unwrap_or(0))
             };
             input_bail!(
-                "{flag}: the warm-up ({warmup} steps) must be shorter than the run ({total_steps} steps)"
+                "{flag}: the warm-up ({}) must be shorter than the run ({})",
+                crate::words::count(warmup, "step"),
+                crate::words::count(total_steps, "step")
             );
         }
         let start_factor = match self.warmup_start_factor {

@@ -10,8 +10,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::cli::CompareArgs;
-use crate::commands::common::print_stdout;
-use crate::output::OutDir;
+use crate::commands::common::{self, print_stdout};
 use crate::report::compare::{self as report, Experiment, Status, Target, TargetKind};
 use crate::{input_bail, input_err};
 
@@ -131,14 +130,15 @@ pub(super) fn merge(args: &CompareArgs, started: Instant) -> anyhow::Result<()> 
     if !missing.is_empty() {
         let count = first.shard.map_or(1, |s| s.1);
         input_bail!(
-            "--merge: {} of {} runs are in none of the folders ({}{}); give every shard 0/{count} … {}/{count}",
+            "--merge: {} of {} are in none of the folders ({}{}); give every shard 0/{count} … {}/{count}",
             missing.len(),
-            all.len(),
+            crate::words::count(all.len(), "run"),
             missing[..missing.len().min(3)].join(", "),
             if missing.len() > 3 { ", …" } else { "" },
             count - 1
         );
     }
+    let numbered = args.train.output.out.is_none();
     let out_path = args
         .train
         .output
@@ -167,9 +167,11 @@ pub(super) fn merge(args: &CompareArgs, started: Instant) -> anyhow::Result<()> 
     }
     let quiet = args.train.output.quiet || args.train.output.json;
     let folders: Vec<String> = all.iter().map(|&(a, seed)| exp.folder(a, seed)).collect();
-    let mut out = OutDir::prepare(
+    let mut out = common::open_out(
         &out_path,
+        numbered,
         args.train.output.force,
+        args.train.output.quiet,
         "compare",
         layout(&folders, Vec::new(), identity(&exp, None)),
     )?;
@@ -187,10 +189,11 @@ pub(super) fn merge(args: &CompareArgs, started: Instant) -> anyhow::Result<()> 
     write_timing(&mut out, started, &exp, &records, None, &dirs)?;
     if !quiet {
         print_stdout(&format!(
-            "{table}merged {} folder{} into {}: results.csv, report.md, summary.json, val.svg, loss.svg, lr.svg, timing.json, runs/\n",
+            "{table}merged {} {} into {}: {}\n",
             parts.len(),
-            if parts.len() == 1 { "" } else { "s" },
-            out.path().display()
+            crate::words::plural(parts.len(), "folder"),
+            out.path().display(),
+            out.written().join(", ")
         ))?;
     }
     let ends: Vec<RunEnd> = records

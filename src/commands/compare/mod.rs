@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::compare::Setting;
 use crate::cli::{Cli, CompareArgs};
-use crate::commands::common::{json_text, print_stdout};
+use crate::commands::common::{self, json_text, print_stdout};
 use crate::data::Task;
 use crate::output::OutDir;
 use crate::report::compare::{self as report, Experiment, RunRecord, Status, Target, TargetKind};
@@ -192,21 +192,27 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .filter(|(p, _)| shard.is_none_or(|(i, n)| p % n == i))
         .map(|(_, r)| *r)
         .collect();
-    let out_path = args
-        .train
-        .output
-        .out
-        .clone()
-        .unwrap_or_else(|| match shard {
-            Some((i, n)) => PathBuf::from(format!("runs/compare-shard-{i}-of-{n}")),
-            None => PathBuf::from("runs/compare"),
-        });
+    let given = args.train.output.out.clone();
+    let base = given.clone().unwrap_or_else(|| match shard {
+        Some((i, n)) => PathBuf::from(format!("runs/compare-shard-{i}-of-{n}")),
+        None => PathBuf::from("runs/compare"),
+    });
+    let identity = identity(&experiment, shard);
+    // without --out a comparison takes a new numbered folder; --resume without --out goes on
+    // in the last default folder that holds this experiment (runs/compare-3 after three)
+    let resumed = match given {
+        None if opts.resume => crate::output::numbered_folders(&base)
+            .into_iter()
+            .find(|dir| holds_experiment(dir, &identity)),
+        _ => None,
+    };
+    let numbered = given.is_none() && resumed.is_none();
+    let out_path = resumed.unwrap_or(base);
     let quiet = args.train.output.quiet || args.train.output.json;
     let folders: Vec<String> = selected
         .iter()
         .map(|&(a, seed)| experiment.folder(a, seed))
         .collect();
-    let identity = identity(&experiment, shard);
     let keep = if opts.resume {
         finished_runs(&out_path, &experiment, &selected, &identity)?
     } else {
@@ -218,9 +224,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     inputs.extend(args.train.model.init.clone().map(|i| ("--init", i)));
     crate::output::check_inputs_kept(&out_path, &inputs)?;
     crate::interrupt::install();
-    let mut out = OutDir::prepare(
+    let mut out = common::open_out(
         &out_path,
+        numbered,
         args.train.output.force,
+        args.train.output.quiet,
         "compare",
         layout(&folders, keep.clone(), identity),
     )?;
@@ -230,9 +238,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     }
     if !quiet && !keep.is_empty() {
         crate::error::eprint_line(&format!(
-            "lrtool compare --resume: keeping {} finished run{} of {}",
+            "lrtool compare --resume: keeping {} finished {} of {}",
             keep.len(),
-            if keep.len() == 1 { "" } else { "s" },
+            crate::words::plural(keep.len(), "run"),
             out.path().display()
         ));
     }
@@ -241,15 +249,15 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let jobs = jobs.min(selected.len()).max(1);
     if !quiet {
         crate::error::eprint_line(&format!(
-            "lrtool compare: {} runs ({} arms × {} seeds{}) on {jobs} thread{}",
-            selected.len(),
-            experiment.arms.len(),
-            experiment.seeds.len(),
+            "lrtool compare: {} ({} × {}{}) on {}",
+            crate::words::count(selected.len(), "run"),
+            crate::words::count(experiment.arms.len(), "arm"),
+            crate::words::count(experiment.seeds.len(), "seed"),
             shard.map_or(String::new(), |(i, n)| format!(
-                ", shard {i}/{n} of {} runs",
-                all_runs.len()
+                ", shard {i}/{n} of {}",
+                crate::words::count(all_runs.len(), "run")
             )),
-            if jobs == 1 { "" } else { "s" }
+            crate::words::count(jobs, "thread")
         ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -330,8 +338,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     write_timing(&mut out, started, &experiment, &records, Some(jobs), &[])?;
     if !quiet {
         print_stdout(&format!(
-            "{table}wrote {}: results.csv, report.md, summary.json, val.svg, loss.svg, lr.svg, timing.json, runs/ ({:.2} s)\n",
+            "{table}wrote {}: {} ({:.2} s)\n",
             out.path().display(),
+            out.written().join(", "),
             started.elapsed().as_secs_f64()
         ))?;
     }
@@ -444,31 +453,32 @@ fn write_report(
     args: &CompareArgs,
 ) -> anyhow::Result<String> {
     let stats = report::arm_stats(exp, records);
+    // what the folder will hold, in the order written: summary.json, report.md and the wrote
+    // line all name the same files
+    let mut files: Vec<&str> = OUTPUTS
+        .iter()
+        .copied()
+        .filter(|&f| f != crate::report::html::FILE)
+        .collect();
+    files.push("runs/");
+    if !args.train.output.no_report {
+        files.push(crate::report::html::FILE);
+    }
     out.write_atomic("results.csv", report::results_csv(exp, records).as_bytes())?;
     out.write_atomic(
         "report.md",
-        report::report_md(exp, records, &stats).as_bytes(),
+        report::report_md(exp, records, &stats, &files).as_bytes(),
     )?;
     out.write_atomic("val.svg", report::val_svg(exp, records)?.as_bytes())?;
     out.write_atomic("loss.svg", report::loss_svg(exp, records)?.as_bytes())?;
     out.write_atomic("lr.svg", report::lr_svg(exp, records)?.as_bytes())?;
-    let files = [
-        "results.csv",
-        "report.md",
-        "summary.json",
-        "val.svg",
-        "loss.svg",
-        "lr.svg",
-        "timing.json",
-        "runs/",
-    ];
     let summary = report::summary_json(exp, shard, records, &stats, &files);
     out.write_atomic("summary.json", json_text(&summary).as_bytes())?;
     if !args.train.output.no_report {
         crate::report::html::write(out)?;
     }
     if args.train.output.json {
-        print_stdout(&json_text(&summary))?;
+        print_stdout(&common::json_with_folder(&summary, out.path()))?;
     }
     let mut table = report::arm_table(exp, &stats);
     if let Some(t) = exp.target_text() {
@@ -537,8 +547,8 @@ fn finish(
     {
         let finished = records.iter().filter(|r| r.finished()).count();
         return Err(anyhow::Error::new(crate::error::Interrupted(format!(
-            "interrupted: {finished} of {} runs finished; the report in {} covers the runs that ended",
-            records.len(),
+            "interrupted: {finished} of {} finished; the report in {} covers the runs that ended",
+            crate::words::count(records.len(), "run"),
             out.display()
         ))));
     }
@@ -552,9 +562,9 @@ fn finish(
             .iter()
             .all(|(_, e)| matches!(e, RunEnd::Failed { input: true, .. }));
         let text = format!(
-            "{} of {} runs failed (the report in {} covers the others); {}: {message}",
+            "{} of {} failed (the report in {} covers the others); {}: {message}",
             failed.len(),
-            records.len(),
+            crate::words::count(records.len(), "run"),
             out.display(),
             name(r)
         );
@@ -566,8 +576,8 @@ fn finish(
     }
     if !records.is_empty() && !records.iter().any(RunRecord::finished) {
         return Err(anyhow!(
-            "every run diverged ({} runs); the logs and report are in {}. Try a lower --lr",
-            records.len(),
+            "every run diverged ({}); the logs and report are in {}. Try a lower --lr",
+            crate::words::count(records.len(), "run"),
             out.display()
         ));
     }

@@ -12,7 +12,7 @@ use crate::output::{self, Kind, Layout};
 use crate::report::compare::{self as report, Experiment, Status};
 
 /// What a comparison writes at the top of its folder.
-const OUTPUTS: [&str; 8] = [
+pub(super) const OUTPUTS: [&str; 8] = [
     "results.csv",
     "report.md",
     "summary.json",
@@ -49,6 +49,11 @@ pub(super) fn layout(folders: &[String], keep: Vec<String>, identity: Value) -> 
         keep,
         other,
     }
+}
+
+/// Whether `dir` is a comparison folder of the experiment (and shard) `identity` describes.
+pub(super) fn holds_experiment(dir: &Path, identity: &Value) -> bool {
+    matches!(output::read_manifest(dir), Ok(Some(m)) if m.other.get(KEY) == Some(identity))
 }
 
 /// `--resume`: the runs of `selected` that an earlier comparison of the same experiment in

@@ -132,7 +132,7 @@ pub(super) fn report_text(
     s: &LandscapeSummary,
     metric: &str,
     out: &Path,
-    files: &[&str],
+    files: &[String],
 ) -> String {
     let d = &s.data;
     let mut t = format!(
@@ -158,8 +158,12 @@ pub(super) fn report_text(
     if let Some(l) = &s.line {
         let _ = writeln!(
             t,
-            "line from {} (α = 0) to {} (α = 1), {} points over α {} … {}",
-            l.from, l.to, l.points, l.alpha_min, l.alpha_max
+            "line from {} (α = 0) to {} (α = 1), {} over α {} … {}",
+            l.from,
+            l.to,
+            crate::words::count(l.points, "point"),
+            l.alpha_min,
+            l.alpha_max
         );
         row(&mut t, "α = 0 (from)", &l.start);
         row(&mut t, "α = 1 (to)", &l.end);
@@ -205,13 +209,14 @@ pub(super) fn report_text(
         let values: Vec<String> = m.eigenvalues.iter().map(|v| fmt_num(Some(*v))).collect();
         let _ = writeln!(
             t,
-            "sharpness of {} on the training split ({} rows, loss {}):\n  largest Hessian eigenvalue{}: {} ({} Lanczos steps)\n  ε-sharpness (ε = {}): {} % (highest loss in the box {})",
+            "sharpness of {} on the training split ({}, loss {}):\n  largest Hessian {}: {} ({} Lanczos {})\n  ε-sharpness (ε = {}): {} % (highest loss in the box {})",
             sh.model,
-            m.rows,
+            crate::words::count(m.rows, "row"),
             fmt_num(Some(m.loss)),
-            if values.len() > 1 { "s" } else { "" },
+            crate::words::plural(values.len(), "eigenvalue"),
             values.join(", "),
             m.lanczos_steps,
+            crate::words::plural(m.lanczos_steps, "step"),
             m.epsilon,
             fmt_num(Some(m.epsilon_sharpness)),
             fmt_num(Some(m.epsilon_max_loss))

@@ -49,9 +49,10 @@ pub(super) fn run(args: &ScheduleCmdArgs, steps: Option<u64>, spe: u64) -> anyho
     };
     let Some(lrs) = policy.replay_steps(&metrics, steps, spe) else {
         input_bail!(
-            "--steps {steps}: {} has {rows} rows of \"{column}\", enough for at most {} steps at --steps-per-epoch {spe} (epoch k + 1 follows rows 1 … k)",
+            "--steps {steps}: {} has {} of \"{column}\", enough for at most {} at --steps-per-epoch {spe} (epoch k + 1 follows rows 1 … k)",
             path.display(),
-            (rows + 1).saturating_mul(spe)
+            crate::words::count(rows, "row"),
+            crate::words::count((rows + 1).saturating_mul(spe), "step")
         );
     };
     if let Some(out) = &args.plot {

@@ -122,7 +122,8 @@ impl ColumnList {
             };
             if a == 0 || b == 0 || a > n || b > n {
                 crate::input_bail!(
-                    "{flag} {item}: column indices count from 1 and {source} has {n} columns"
+                    "{flag} {item}: column indices count from 1 and {source} has {}",
+                    crate::words::count(n, "column")
                 );
             }
             if a > b {

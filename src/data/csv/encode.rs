@@ -307,15 +307,15 @@ fn find_columns(enc: &Encoding, columns: &[String], source: &str) -> anyhow::Res
             .map(|m| format!("\"{m}\""))
             .collect();
         crate::input_bail!(
-            "{source}: missing column{} {}{} (the model takes {} input columns by name); for \"{first}\": {}",
-            if missing.len() == 1 { "" } else { "s" },
+            "{source}: missing {} {}{} (the model takes {} by name); for \"{first}\": {}",
+            crate::words::plural(missing.len(), "column"),
             shown.join(", "),
             if missing.len() > 10 {
                 format!(" and {} more", missing.len() - 10)
             } else {
                 String::new()
             },
-            enc.columns.len(),
+            crate::words::count(enc.columns.len(), "input column"),
             columns::near_names(first, columns)
         );
     }
@@ -374,9 +374,9 @@ pub(super) fn load(
     }
     if !raw.dropped.is_empty() {
         eprintln!(
-            "lrtool: --missing drop-rows: left out {} of {} rows of {source} for a missing cell ({})",
+            "lrtool: --missing drop-rows: left out {} of {} of {source} for a missing cell ({})",
             raw.dropped.len(),
-            raw.dropped.len() + n,
+            crate::words::count(raw.dropped.len() + n, "row"),
             lines_text(&raw.dropped)
         );
     }

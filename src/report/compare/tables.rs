@@ -205,7 +205,14 @@ pub fn arm_table(exp: &Experiment, stats: &[ArmStats]) -> String {
     text
 }
 
-pub fn report_md(exp: &Experiment, records: &[RunRecord], stats: &[ArmStats]) -> String {
+/// `report.md` of a comparison whose folder holds `files` (the names `summary.json` lists: its
+/// "## Files" section describes exactly these).
+pub fn report_md(
+    exp: &Experiment,
+    records: &[RunRecord],
+    stats: &[ArmStats],
+    files: &[&str],
+) -> String {
     let m = &exp.metric;
     let mut text = String::from("# lrtool compare\n\n");
     if let Some(d) = &exp.description {
@@ -213,9 +220,9 @@ pub fn report_md(exp: &Experiment, records: &[RunRecord], stats: &[ArmStats]) ->
     }
     let _ = writeln!(
         text,
-        "{} arms × {} seeds ({}); shared flags: `{}`.",
-        exp.arms.len(),
-        exp.seeds.len(),
+        "{} × {} ({}); shared flags: `{}`.",
+        crate::words::count(exp.arms.len(), "arm"),
+        crate::words::count(exp.seeds.len(), "seed"),
         exp.seeds
             .iter()
             .map(u64::to_string)
@@ -282,15 +289,36 @@ pub fn report_md(exp: &Experiment, records: &[RunRecord], stats: &[ArmStats]) ->
             let _ = writeln!(text, "{line}");
         }
     }
+    let q = if m == "acc" { "accuracy" } else { "R²" };
+    let listed: Vec<String> = files
+        .iter()
+        .map(|&f| match file_note(f, q) {
+            Some(note) if f == "runs/" => format!("`runs/<arm>-seed<k>/` ({note})"),
+            Some(note) => format!("`{f}` ({note})"),
+            None => format!("`{f}`"),
+        })
+        .collect();
     let _ = writeln!(
         text,
-        "\n## Files\n\n`results.csv` (one row per arm × seed; wall time in the last column), \
-         `summary.json` (everything here, for scripts), `val.svg` (validation {q} and loss per \
-         epoch), `loss.svg` (training loss per step), `lr.svg` (the schedules), `runs/<arm>-seed<k>/` \
-         (each run's own logs, weights and plots), `timing.json` (wall times).\n\n\
-         Run again with:\n\n    {}",
+        "\n## Files\n\n{}.\n\nRun again with:\n\n    {}",
+        listed.join(", "),
         exp.command_line(),
-        q = if m == "acc" { "accuracy" } else { "R²" },
     );
     text
+}
+
+/// What a file of a comparison's folder holds, for report.md's list.
+fn file_note(name: &str, q: &str) -> Option<String> {
+    Some(match name {
+        "results.csv" => "one row per arm × seed; wall time in the last column".into(),
+        "report.md" => "this page".into(),
+        "summary.json" => "everything here, for scripts".into(),
+        "val.svg" => format!("validation {q} and loss per epoch"),
+        "loss.svg" => "training loss per step".into(),
+        "lr.svg" => "the schedules".into(),
+        "timing.json" => "wall times".into(),
+        "runs/" => "each run's own logs, weights and plots".into(),
+        "report.html" => "this report and the plots as one page".into(),
+        _ => return None,
+    })
 }

@@ -22,11 +22,9 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
         .find_map(|r| RunSummary::read(&dir.join(&r.folder)).ok());
     let first_run = first_run.as_ref().and_then(RunSummary::training_facts);
     page.subtitle = format!(
-        "{} arm{} × {} seed{}{}",
-        arms.len(),
-        if arms.len() == 1 { "" } else { "s" },
-        seeds.len(),
-        if seeds.len() == 1 { "" } else { "s" },
+        "{} × {}{}",
+        crate::words::count(arms.len(), "arm"),
+        crate::words::count(seeds.len(), "seed"),
         first_run.as_ref().map_or(String::new(), |r| format!(
             " · {} · {}",
             dataset_line(r.0),

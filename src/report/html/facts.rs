@@ -85,11 +85,15 @@ pub(super) fn model_line(m: &ModelFacts) -> String {
 pub(super) fn dataset_line(d: &DatasetFacts) -> String {
     let kind = match d.task {
         Task::Regress => "regression".to_string(),
-        Task::Classify => format!("{} classes", d.classes),
+        Task::Classify => crate::words::count(d.classes, "class"),
     };
     format!(
-        "{} ({} rows × {} features, {kind}; {} train / {} validation)",
-        d.name, d.samples, d.features, d.train_rows, d.val_rows
+        "{} ({} × {}, {kind}; {} train / {} validation)",
+        d.name,
+        crate::words::count(d.samples, "row"),
+        crate::words::count(d.features, "feature"),
+        d.train_rows,
+        d.val_rows
     )
 }
 
@@ -129,8 +133,11 @@ pub(super) fn training_facts(t: &Training) -> Vec<(&'static str, String)> {
     facts.push((
         "training",
         format!(
-            "{} epochs × {} steps of {} rows, seed {}",
-            t.run.epochs, t.steps_per_epoch, t.run.batch_size, t.run.seed
+            "{} × {} of {}, seed {}",
+            crate::words::count(t.run.epochs, "epoch"),
+            crate::words::count(t.steps_per_epoch, "step"),
+            crate::words::count(t.run.batch_size, "row"),
+            t.run.seed
         ),
     ));
     facts.push(("end", end_status(t.end)));

@@ -31,15 +31,15 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
     facts.push((
         "sweep",
         format!(
-            "{} → {} ({}, {} steps of {} rows), smoothing β {}, seed {}, {} repeat(s)",
+            "{} → {} ({}, {} of {}), smoothing β {}, seed {}, {}",
             lr_of(Some(t.range.min)),
             lr_of(Some(t.range.max)),
             t.range.mode.name(),
-            t.range.steps,
-            c.batch_size,
+            crate::words::count(t.range.steps, "step"),
+            crate::words::count(c.batch_size, "row"),
             float(c.smooth),
             c.seed,
-            c.repeats
+            crate::words::count(c.repeats, "repeat")
         ),
     ));
     for sw in &t.sweeps {
@@ -50,9 +50,9 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
         facts.push((
             "sweep ended",
             format!(
-                "seed {}: {how}, {} steps recorded, last lr {}",
+                "seed {}: {how}, {} recorded, last lr {}",
                 sw.seed,
-                sw.steps_recorded,
+                crate::words::count(sw.steps_recorded, "step"),
                 lr_of(sw.last_lr)
             ),
         ));

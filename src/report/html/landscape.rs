@@ -41,10 +41,10 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &LandscapeSummary) {
     if let Some(l) = &t.line {
         page.h2("Line");
         page.p(&format!(
-            "θ(α) = (1 − α)·θA + α·θB from {} (α = 0) to {} (α = 1), {} points for α from {} to {}.",
+            "θ(α) = (1 − α)·θA + α·θB from {} (α = 0) to {} (α = 1), {} for α from {} to {}.",
             l.from,
             l.to,
-            l.points,
+            crate::words::count(l.points, "point"),
             float(l.alpha_min),
             float(l.alpha_max)
         ));
@@ -118,8 +118,11 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &LandscapeSummary) {
         let x = &s.measured;
         page.h2("Sharpness");
         page.p(&format!(
-            "Of {} on the training split ({} rows): the largest eigenvalues of the Hessian of the mean training loss (Lanczos on exact Hessian-vector products, {} steps), and Keskar et al.'s ε-sharpness, 100·(max L(θ + y) − L(θ))/(1 + L(θ)) over |y_i| ≤ ε(|θ_i| + 1) ({} steps of projected gradient ascent).",
-            s.model, x.rows, x.lanczos_steps, x.ascent_steps
+            "Of {} on the training split ({}): the largest eigenvalues of the Hessian of the mean training loss (Lanczos on exact Hessian-vector products, {}), and Keskar et al.'s ε-sharpness, 100·(max L(θ + y) − L(θ))/(1 + L(θ)) over |y_i| ≤ ε(|θ_i| + 1) ({} of projected gradient ascent).",
+            s.model,
+            crate::words::count(x.rows, "row"),
+            crate::words::count(x.lanczos_steps, "step"),
+            crate::words::count(x.ascent_steps, "step")
         ));
         let mut rows = vec![vec!["training loss".to_string(), fmt_num(Some(x.loss))]];
         for (k, (v, r)) in x.eigenvalues.iter().zip(&x.residuals).enumerate() {

@@ -85,7 +85,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &SnapshotSummary) {
         .iter()
         .map(|e| {
             vec![
-                format!("last {} snapshots", e.m),
+                format!("last {}", crate::words::count(e.m, "snapshot")),
                 e.snapshots
                     .iter()
                     .map(u64::to_string)
