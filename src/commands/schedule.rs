@@ -264,6 +264,7 @@ fn plot_svg(schedule: &Schedule, steps: u64, spe: u64) -> anyhow::Result<String>
         series: lr_series,
         markers: vec![],
         y_range: None,
+        x_integer: true,
     }];
     if cycles_momentum {
         let mut series = vec![Series {
@@ -286,6 +287,7 @@ fn plot_svg(schedule: &Schedule, steps: u64, spe: u64) -> anyhow::Result<String>
             series,
             markers: vec![],
             y_range: None,
+            x_integer: true,
         });
     }
     render_svg(&panels, 960, 380)

@@ -869,6 +869,7 @@ fn ensemble_svg(
                     points: marks,
                 },
             ],
+            x_integer: true,
             ..Panel::default()
         },
         Panel {
@@ -876,6 +877,7 @@ fn ensemble_svg(
             x_label: "snapshot k".into(),
             y_label: quality.into(),
             series: per_snapshot,
+            x_integer: true,
             ..Panel::default()
         },
         Panel {
@@ -888,6 +890,7 @@ fn ensemble_svg(
             },
             x_scale: Scale::Linear,
             series: by_m,
+            x_integer: true,
             ..Panel::default()
         },
     ];

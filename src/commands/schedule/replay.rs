@@ -143,6 +143,7 @@ fn plot_svg(
             }],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
         Panel {
             title: format!("{column} replayed (one value per epoch, at its last step)"),
@@ -156,6 +157,7 @@ fn plot_svg(
             }],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
     ];
     render_svg(&panels, 960, 380)
