@@ -41,7 +41,8 @@ pub const EPOCHS_SHOWN_IN_FULL: usize = 30;
 /// [`EPOCHS_SHOWN_IN_FULL`]; beyond, the first, every tenth and the last three, with a line
 /// saying how many were left out wherever rows are skipped, so that no skip goes unseen.
 pub fn epoch_lines(n: usize) -> Vec<EpochLine> {
-    let shown = |i: usize| n <= EPOCHS_SHOWN_IN_FULL || i == 0 || i + 3 >= n || (i + 1) % 10 == 0;
+    let shown =
+        |i: usize| n <= EPOCHS_SHOWN_IN_FULL || i == 0 || i + 3 >= n || (i + 1).is_multiple_of(10);
     let mut lines = Vec::new();
     let mut skipped = 0;
     for i in 0..n {
