@@ -348,17 +348,12 @@ fn title(schedule: &Schedule) -> String {
     title_text(schedule.describe())
 }
 
-/// A description cut to a title's length, without the momentum part.
+/// A description as a plot title, without the momentum part.
 fn title_text(text: String) -> String {
-    let text = match text.find(", momentum") {
+    // the momentum has its own panel; the rest is shown whole (a long title wraps)
+    match text.find(", momentum") {
         Some(i) => text[..i].to_string(),
         None => text,
-    };
-    if text.chars().count() <= 90 {
-        text
-    } else {
-        let cut: String = text.chars().take(88).collect();
-        format!("{cut}…")
     }
 }
 
