@@ -61,22 +61,25 @@ impl Page {
 
     /// A table: header cells and rows, all escaped; numeric-looking cells right-aligned.
     fn table(&mut self, header: &[&str], rows: &[Vec<String>]) {
-        self.table_with(header, rows, |_, cell| looks_numeric(cell));
+        self.table_with("<table>", header, rows, |_, cell| looks_numeric(cell));
     }
 
     /// A table of results: the first column names the row, every other cell is a number
     /// ("0.9612 ± 0.0031", "(reference)", "3/3", "–"), right-aligned and never wrapped.
     fn results_table(&mut self, header: &[&str], rows: &[Vec<String>]) {
-        self.table_with(header, rows, |column, _| column > 0);
+        self.table_with("<table class=\"results\">", header, rows, |column, _| {
+            column > 0
+        });
     }
 
     fn table_with(
         &mut self,
+        open: &str,
         header: &[&str],
         rows: &[Vec<String>],
         numeric: impl Fn(usize, &str) -> bool,
     ) {
-        let mut t = String::from("<div class=\"wide\">\n<table>\n<thead><tr>");
+        let mut t = format!("<div class=\"wide\">\n{open}\n<thead><tr>");
         for h in header {
             let _ = write!(t, "<th>{}</th>", esc(h));
         }
@@ -168,7 +171,7 @@ impl Page {
     }
 }
 
-const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto; max-width: 1000px; padding: 1em 1.5em; color: #1d1d1f; background: #fff; line-height: 1.45; }
+const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 1.5em; color: #1d1d1f; background: #fff; line-height: 1.45; }
 h1 { margin-bottom: 0.1em; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
 .subtitle { color: #555; margin-top: 0; }
@@ -178,6 +181,7 @@ thead th { background: #f2f2f2; }
 table.facts th { background: #f7f7f7; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 div.wide { overflow-x: auto; }
+table.results { font-size: 0.8em; }
 pre.cmd { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.7em; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.88em; }
 figure.plot { margin: 1em 0; }
 figure.plot svg { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
