@@ -11,7 +11,7 @@ use crate::data::{self, Dataset, Splits, Target, Task};
 use crate::limits::memory::{self, Estimate};
 use crate::nn::Mlp;
 use crate::output::{Layout, OutDir};
-use crate::report::plot::{Panel, Scale, Series};
+use crate::report::plot::{Panel, Scale, Series, Style};
 use crate::report::records::{
     self, ColumnFacts, DataSettings, DatasetFacts, EndStatus, InputColumnFacts, ModelFacts,
     ModelSettings, Present, RunSettings, Standardization,
@@ -416,6 +416,7 @@ pub fn loss_curves_svg(
             ],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
         Panel {
             title: format!(
@@ -432,9 +433,25 @@ pub fn loss_curves_svg(
             ],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
     ];
-    crate::report::plot::render_svg(&panels, 900, 340)
+    // train and validation keep one colour each in both panels (the palette's first two); the
+    // mini-batch losses are a faint line of the training colour
+    let train = Style {
+        colour: 0,
+        faint: false,
+    };
+    let validation = Style {
+        colour: 1,
+        faint: false,
+    };
+    let mini_batch = Style {
+        colour: 0,
+        faint: true,
+    };
+    let styles = [vec![mini_batch, train, validation], vec![train, validation]];
+    crate::report::plot::render_svg_styled(&panels, &styles, 900, 340)
 }
 
 /// The LR (and momentum, when it moves) per step.
@@ -456,6 +473,7 @@ pub fn lr_svg(history: &History) -> anyhow::Result<String> {
         series: vec![lr],
         markers: vec![],
         y_range: None,
+        x_integer: true,
     }];
     let first = history.steps.first().map(|s| s.momentum);
     if history.steps.iter().any(|s| Some(s.momentum) != first) {
@@ -475,6 +493,7 @@ pub fn lr_svg(history: &History) -> anyhow::Result<String> {
             }],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         });
     }
     crate::report::plot::render_svg(&panels, 900, 300)

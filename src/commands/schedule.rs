@@ -264,6 +264,7 @@ fn plot_svg(schedule: &Schedule, steps: u64, spe: u64) -> anyhow::Result<String>
         series: lr_series,
         markers: vec![],
         y_range: None,
+        x_integer: true,
     }];
     if cycles_momentum {
         let mut series = vec![Series {
@@ -286,6 +287,7 @@ fn plot_svg(schedule: &Schedule, steps: u64, spe: u64) -> anyhow::Result<String>
             series,
             markers: vec![],
             y_range: None,
+            x_integer: true,
         });
     }
     render_svg(&panels, 960, 380)
@@ -346,17 +348,12 @@ fn title(schedule: &Schedule) -> String {
     title_text(schedule.describe())
 }
 
-/// A description cut to a title's length, without the momentum part.
+/// A description as a plot title, without the momentum part.
 fn title_text(text: String) -> String {
-    let text = match text.find(", momentum") {
+    // the momentum has its own panel; the rest is shown whole (a long title wraps)
+    match text.find(", momentum") {
         Some(i) => text[..i].to_string(),
         None => text,
-    };
-    if text.chars().count() <= 90 {
-        text
-    } else {
-        let cut: String = text.chars().take(88).collect();
-        format!("{cut}…")
     }
 }
 

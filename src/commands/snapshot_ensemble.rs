@@ -870,6 +870,7 @@ fn ensemble_svg(
                     points: marks,
                 },
             ],
+            x_integer: true,
             ..Panel::default()
         },
         Panel {
@@ -877,6 +878,7 @@ fn ensemble_svg(
             x_label: "snapshot k".into(),
             y_label: quality.into(),
             series: per_snapshot,
+            x_integer: true,
             ..Panel::default()
         },
         Panel {
@@ -889,6 +891,7 @@ fn ensemble_svg(
             },
             x_scale: Scale::Linear,
             series: by_m,
+            x_integer: true,
             ..Panel::default()
         },
     ];

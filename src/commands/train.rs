@@ -30,6 +30,7 @@ pub const OUTPUTS: [&str; 10] = [
     "timing.json",
     "report.html",
 ];
+use crate::report::format::{EpochLine, epoch_lines, skipped_epochs_text};
 use crate::report::records::{
     EarlyStopFacts, EpochFacts, LrCut, SwaFacts, TrainConfig, TrainResult, TrainSummary,
 };
@@ -458,19 +459,24 @@ pub fn execute(planned: Planned) -> anyhow::Result<Trained> {
             "val_loss",
             format!("val_{metric}")
         ));
-        let n = outcome.epochs.len();
-        for (i, e) in outcome.epochs.iter().enumerate() {
-            // first, every tenth and the last few epochs
-            if i == 0 || i + 3 >= n || (i + 1) % 10 == 0 {
-                text.push_str(&format!(
-                    "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}\n",
-                    e.epoch,
-                    fmt_num(Some(e.train_loss)),
-                    fmt_num(Some(e.train_metric)),
-                    fmt_num(e.val_loss),
-                    fmt_num(e.val_metric)
-                ));
-            }
+        // every epoch of a short run; of a long one, a line says where rows are left out
+        for line in epoch_lines(outcome.epochs.len()) {
+            let e = match line {
+                EpochLine::Row(i) => &outcome.epochs[i],
+                EpochLine::Skipped(count) => {
+                    text.push_str(&skipped_epochs_text(count));
+                    text.push('\n');
+                    continue;
+                }
+            };
+            text.push_str(&format!(
+                "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+                e.epoch,
+                fmt_num(Some(e.train_loss)),
+                fmt_num(Some(e.train_metric)),
+                fmt_num(e.val_loss),
+                fmt_num(e.val_metric)
+            ));
         }
         if let Some(b) = best {
             text.push_str(&format!(

@@ -136,6 +136,7 @@ pub fn plot_svg(a: &Analysis, optimizer: &str) -> anyhow::Result<String> {
         series,
         markers,
         y_range,
+        x_integer: false,
     };
     crate::report::plot::render_svg(&[panel], 960, 540)
 }

@@ -144,6 +144,7 @@ fn plot_svg(
             }],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
         Panel {
             title: format!("{column} replayed (one value per epoch, at its last step)"),
@@ -157,6 +158,7 @@ fn plot_svg(
             }],
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
     ];
     render_svg(&panels, 960, 380)

@@ -19,7 +19,7 @@ pub use plots::{loss_svg, lr_svg, val_svg};
 pub use runs::{EnsembleRow, RunRecord, SHARPNESS_FILE, SharpnessRow, Status, read_run};
 pub use stats::{ArmStats, Stat, arm_stats};
 pub use summary::{summary_json, summary_record};
-pub use tables::{arm_table, report_md, results_csv};
+pub use tables::{ARM_TABLE_NOTE, ArmTable, arm_table, arm_table_model, report_md, results_csv};
 
 /// What an experiment is: everything that decides its runs and its report. Shards of one
 /// experiment carry equal plans; `--merge` checks that.

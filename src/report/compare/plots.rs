@@ -106,6 +106,7 @@ fn banded_panel(
             series,
             markers: vec![],
             y_range: None,
+            x_integer: true,
         },
         styles,
     )
@@ -294,6 +295,7 @@ pub fn lr_svg(exp: &Experiment, records: &[RunRecord]) -> anyhow::Result<String>
         x_label: "step".into(),
         y_label: "lr".into(),
         series: lr,
+        x_integer: true,
         ..Panel::default()
     }];
     if moves {
@@ -302,6 +304,7 @@ pub fn lr_svg(exp: &Experiment, records: &[RunRecord]) -> anyhow::Result<String>
             x_label: "step".into(),
             y_label: "momentum / β1".into(),
             series: momentum,
+            x_integer: true,
             ..Panel::default()
         });
     }

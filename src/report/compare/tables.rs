@@ -142,8 +142,25 @@ fn signed(s: &Stat) -> String {
     }
 }
 
-/// The per-arm table (Markdown), also printed by `lrtool compare`.
-pub fn arm_table(exp: &Experiment, stats: &[ArmStats]) -> String {
+/// What the per-arm table's numbers are (report.md and report.html say it above the table).
+pub const ARM_TABLE_NOTE: &str = "Mean ± sample standard deviation over the seeds; final and best \
+values over the runs that finished (diverged runs are counted, not averaged); Δ: the arm's final \
+(or ensemble) value minus the first arm's final value of the same seed, averaged over seeds (runs \
+of a seed share initial weights and data order); steps to target over the runs that reached it, \
+and their mean over the first arm's.";
+
+/// The per-arm results table, one model for every place that shows it: `report.md` and the
+/// terminal (as Markdown, [`arm_table`]) and `report.html`, so they always have the same columns
+/// and the same numbers ("225 ± 45", "(reference)", "–").
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmTable {
+    pub head: Vec<String>,
+    /// One row per arm; the first cell is the arm's name, the others are numbers.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The per-arm table's header and cells.
+pub fn arm_table_model(exp: &Experiment, stats: &[ArmStats]) -> ArmTable {
     let m = &exp.metric;
     let ens = has_ensembles(exp);
     let first = exp.arms.first().map_or("", |a| a.name.as_str());
@@ -169,37 +186,51 @@ pub fn arm_table(exp: &Experiment, stats: &[ArmStats]) -> String {
             format!("steps vs {first}"),
         ]);
     }
+    let rows = stats
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut row = vec![
+                s.name.clone(),
+                s.runs.to_string(),
+                s.diverged.to_string(),
+                s.final_val_metric.text(4),
+                if i == 0 {
+                    "(reference)".into()
+                } else {
+                    signed(&s.final_val_metric_vs_first)
+                },
+                s.best_val_metric.text(4),
+                s.final_val_loss.text(4),
+            ];
+            if ens {
+                row.push(s.ensemble_val_metric.text(4));
+                row.push(signed(&s.ensemble_val_metric_vs_first));
+                row.push(s.ensemble_val_loss.text(4));
+            }
+            if exp.target.is_some() {
+                row.push(format!("{}/{}", s.reached, s.runs));
+                row.push(s.epochs_to_target.text(1));
+                row.push(s.steps_to_target.text(0));
+                row.push(
+                    s.steps_ratio_vs_first
+                        .map_or("–".into(), |r| format!("{r:.2}")),
+                );
+            }
+            row
+        })
+        .collect();
+    ArmTable { head, rows }
+}
+
+/// The per-arm table (Markdown), also printed by `lrtool compare`.
+pub fn arm_table(exp: &Experiment, stats: &[ArmStats]) -> String {
+    let ArmTable { head, rows } = arm_table_model(exp, stats);
     let mut text = format!("| {} |\n|", head.join(" | "));
     text.push_str(&"---|".repeat(head.len()));
     text.push('\n');
-    for (i, s) in stats.iter().enumerate() {
-        let mut row = vec![
-            format!("`{}`", s.name),
-            s.runs.to_string(),
-            s.diverged.to_string(),
-            s.final_val_metric.text(4),
-            if i == 0 {
-                "(reference)".into()
-            } else {
-                signed(&s.final_val_metric_vs_first)
-            },
-            s.best_val_metric.text(4),
-            s.final_val_loss.text(4),
-        ];
-        if ens {
-            row.push(s.ensemble_val_metric.text(4));
-            row.push(signed(&s.ensemble_val_metric_vs_first));
-            row.push(s.ensemble_val_loss.text(4));
-        }
-        if exp.target.is_some() {
-            row.push(format!("{}/{}", s.reached, s.runs));
-            row.push(s.epochs_to_target.text(1));
-            row.push(s.steps_to_target.text(0));
-            row.push(
-                s.steps_ratio_vs_first
-                    .map_or("–".into(), |r| format!("{r:.2}")),
-            );
-        }
+    for mut row in rows {
+        row[0] = format!("`{}`", row[0]);
         let _ = writeln!(text, "| {} |", row.join(" | "));
     }
     text
@@ -243,14 +274,7 @@ pub fn report_md(
         }
         None => text.push_str("No target set (`--target-acc` or `--target-loss`).\n"),
     }
-    let _ = writeln!(
-        text,
-        "\nMean ± sample standard deviation over the seeds; final and best values over the runs \
-         that finished (diverged runs are counted, not averaged); Δ: the arm's final (or \
-         ensemble) value minus the first arm's final value of the same seed, averaged over seeds \
-         (runs of a seed share initial weights and data order); steps to target over the runs \
-         that reached it, and their mean over the first arm's.\n"
-    );
+    let _ = writeln!(text, "\n{ARM_TABLE_NOTE}\n");
     text.push_str(&arm_table(exp, stats));
     text.push_str(&sharpness_table(exp, records));
     text.push_str("\n## Arms\n\n| arm | command | schedule (first seed) | epochs × steps | flags added to the shared ones |\n|---|---|---|---|---|\n");

@@ -4,8 +4,7 @@ use std::path::Path;
 
 use super::Page;
 use super::facts::*;
-use crate::report::compare::Stat;
-use crate::report::compare::TargetKind;
+use crate::report::compare::{ARM_TABLE_NOTE, Stat, TargetKind, arm_table_model};
 use crate::report::format::fmt_num;
 use crate::report::records::{CompareSummary, RunFinal, RunSummary};
 
@@ -79,7 +78,11 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
     );
 
     page.h2("Results per arm");
-    page.p("Mean ± sample standard deviation over the seeds that finished; Δ is the arm's final value minus the first arm's of the same seed, averaged over seeds.");
+    page.p(ARM_TABLE_NOTE);
+    // the same model as report.md's table: same columns, same numbers
+    let table = arm_table_model(exp, &t.arms);
+    let head: Vec<&str> = table.head.iter().map(String::as_str).collect();
+    page.results_table(&head, &table.rows);
     let pm = |v: &Stat| -> String {
         match (v.mean, v.std) {
             (Some(mean), Some(sd)) => format!("{} ± {}", fmt_num(Some(mean)), fmt_num(Some(sd))),
@@ -88,52 +91,6 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &CompareSummary) {
         }
     };
     let stats = &t.arms;
-    let has_ens = stats.iter().any(|a| a.ensemble_val_metric.n > 0);
-    let has_target = exp.target.is_some();
-    let rows: Vec<Vec<String>> = stats
-        .iter()
-        .map(|a| {
-            let mut row = vec![
-                a.name.clone(),
-                format!("{}/{}", a.finished, a.runs),
-                a.diverged.to_string(),
-                pm(&a.final_val_metric),
-                pm(&a.final_val_metric_vs_first),
-                pm(&a.best_val_metric),
-                pm(&a.final_val_loss),
-            ];
-            if has_ens {
-                row.push(pm(&a.ensemble_val_metric));
-            }
-            if has_target {
-                row.push(format!("{}/{}", a.reached, a.runs));
-                row.push(pm(&a.steps_to_target));
-            }
-            row
-        })
-        .collect();
-    let (fm, dm, bm, em) = (
-        format!("final val {m}"),
-        format!("Δ final val {m}"),
-        format!("best val {m}"),
-        format!("ensemble val {m}"),
-    );
-    let mut header = vec![
-        "arm",
-        "finished",
-        "diverged",
-        fm.as_str(),
-        dm.as_str(),
-        bm.as_str(),
-        "final val loss",
-    ];
-    if has_ens {
-        header.push(em.as_str());
-    }
-    if has_target {
-        header.extend(["reached target", "steps to target"]);
-    }
-    page.table(&header, &rows);
     sharpness(page, t, &pm);
 
     page.h2("Plots");

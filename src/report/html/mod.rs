@@ -61,15 +61,33 @@ impl Page {
 
     /// A table: header cells and rows, all escaped; numeric-looking cells right-aligned.
     fn table(&mut self, header: &[&str], rows: &[Vec<String>]) {
-        let mut t = String::from("<table>\n<thead><tr>");
+        self.table_with("<table>", header, rows, |_, cell| looks_numeric(cell));
+    }
+
+    /// A table of results: the first column names the row, every other cell is a number
+    /// ("0.9612 ± 0.0031", "(reference)", "3/3", "–"), right-aligned and never wrapped.
+    fn results_table(&mut self, header: &[&str], rows: &[Vec<String>]) {
+        self.table_with("<table class=\"results\">", header, rows, |column, _| {
+            column > 0
+        });
+    }
+
+    fn table_with(
+        &mut self,
+        open: &str,
+        header: &[&str],
+        rows: &[Vec<String>],
+        numeric: impl Fn(usize, &str) -> bool,
+    ) {
+        let mut t = format!("<div class=\"wide\">\n{open}\n<thead><tr>");
         for h in header {
             let _ = write!(t, "<th>{}</th>", esc(h));
         }
         t.push_str("</tr></thead>\n<tbody>\n");
         for row in rows {
             t.push_str("<tr>");
-            for cell in row {
-                let class = if looks_numeric(cell) {
+            for (column, cell) in row.iter().enumerate() {
+                let class = if numeric(column, cell) {
                     " class=\"num\""
                 } else {
                     ""
@@ -78,7 +96,7 @@ impl Page {
             }
             t.push_str("</tr>\n");
         }
-        t.push_str("</tbody>\n</table>\n");
+        t.push_str("</tbody>\n</table>\n</div>\n");
         self.body.push_str(&t);
     }
 
@@ -153,7 +171,7 @@ impl Page {
     }
 }
 
-const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto; max-width: 1000px; padding: 1em 1.5em; color: #1d1d1f; background: #fff; line-height: 1.45; }
+const CSS: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 1.5em; color: #1d1d1f; background: #fff; line-height: 1.45; }
 h1 { margin-bottom: 0.1em; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
 .subtitle { color: #555; margin-top: 0; }
@@ -161,8 +179,10 @@ table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #d0d0d0; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 thead th { background: #f2f2f2; }
 table.facts th { background: #f7f7f7; font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-pre.cmd { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.7em; overflow-x: auto; font-size: 0.88em; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+div.wide { overflow-x: auto; }
+table.results { font-size: 0.8em; }
+pre.cmd { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.7em; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.88em; }
 figure.plot { margin: 1em 0; }
 figure.plot svg { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }

@@ -105,6 +105,38 @@ pub(super) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Whole-number ticks for a count axis (epochs, cycles, ensemble sizes): steps of 1, 2 or 5
+/// times a power of ten (or 25 × 10^k), never 2.5, about `target` of them inside `[lo, hi]`.
+pub(super) fn integer_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    let raw = hi / target.max(2) as f64 - lo / target.max(2) as f64;
+    if !(raw.is_finite() && raw > 0.0) {
+        return Vec::new();
+    }
+    if raw >= 1e15 {
+        // every nice step this large is a whole number
+        return linear_ticks(lo, hi, target);
+    }
+    let mut decade = 1.0;
+    let step = loop {
+        let pick = [1.0, 2.0, 2.5, 5.0]
+            .iter()
+            .map(|m| m * decade)
+            .filter(|s: &f64| s.fract() == 0.0)
+            .find(|s| *s >= raw);
+        if let Some(step) = pick {
+            break step;
+        }
+        decade *= 10.0;
+    };
+    let (first, last) = ((lo / step).ceil(), (hi / step).floor());
+    if last - first > 100.0 {
+        return Vec::new();
+    }
+    (first as i64..=last as i64)
+        .map(|i| i as f64 * step)
+        .collect()
+}
+
 /// Ticks of a log axis over `[10^tlo, 10^thi]`: (labelled, grid-only).
 pub(super) fn log_ticks(tlo: f64, thi: f64, target: usize) -> (Vec<f64>, Vec<f64>) {
     let target = target.max(2);
@@ -213,10 +245,6 @@ impl AxisInfo {
             .unwrap_or_else(|| format_tick(v, self.scientific))
     }
 
-    pub(super) fn lo(&self) -> f64 {
-        from_t(self.scale, self.tlo)
-    }
-
     pub(super) fn hi(&self) -> f64 {
         from_t(self.scale, self.thi)
     }
@@ -239,12 +267,24 @@ impl AxisInfo {
     }
 }
 
-pub(super) fn make_axis(scale: Scale, tlo: f64, thi: f64, target: usize) -> (Axis, AxisInfo) {
+/// An axis over `[tlo, thi]` (internal scale) with about `target` ticks; `integer` (linear axes
+/// only) keeps the ticks on whole numbers.
+pub(super) fn make_axis(
+    scale: Scale,
+    tlo: f64,
+    thi: f64,
+    target: usize,
+    integer: bool,
+) -> (Axis, AxisInfo) {
     let (lo, hi) = (from_t(scale, tlo), from_t(scale, thi));
     let (coord, major, minor) = match scale {
         Scale::Linear => (
             AxisCoord::Linear((lo..hi).into()),
-            linear_ticks(lo, hi, target),
+            if integer {
+                integer_ticks(lo, hi, target)
+            } else {
+                linear_ticks(lo, hi, target)
+            },
             Vec::new(),
         ),
         Scale::Log10 => {

@@ -19,10 +19,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 mod axes;
 mod draw;
 pub mod heatmap;
+mod legend;
+mod panel;
 mod prepare;
 
 use axes::*;
 use draw::*;
+use legend::Placement;
+use panel::draw_panel;
 use prepare::*;
 
 /// One line on a panel: `(x, y)` points drawn in the given order.
@@ -64,6 +68,8 @@ pub struct Panel {
     /// Clamp the y axis to this range (points outside are clipped at the frame).
     /// A bound that is not finite (or not positive on a log axis) is taken from the data instead.
     pub y_range: Option<(f64, f64)>,
+    /// The x axis counts things (epochs, steps, cycles, ensemble sizes): whole-number ticks only.
+    pub x_integer: bool,
 }
 
 /// Smallest accepted sizes in pixels: smaller requests are enlarged so the layout still fits.
@@ -81,7 +87,8 @@ const CHAR_WIDTH: f64 = 7.5;
 
 const FONT: &str = "sans-serif";
 
-/// Clear, distinguishable colours (the "tab10" set): series use them in order, markers continue after them.
+/// Clear, distinguishable colours (the "tab10" set): series use them in order, markers take the
+/// ones no series of their panel uses.
 const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -139,6 +146,16 @@ fn render(
     width: u32,
     height_per_panel: u32,
 ) -> Result<String> {
+    render_placed(panels, styles, width, height_per_panel).map(|(svg, _)| svg)
+}
+
+/// The SVG text and, per panel, where its legend went.
+fn render_placed(
+    panels: &[Panel],
+    styles: &[Vec<Style>],
+    width: u32,
+    height_per_panel: u32,
+) -> Result<(String, Vec<Option<Placement>>)> {
     let width = width.max(MIN_WIDTH);
     let panel_height = height_per_panel.max(MIN_PANEL_HEIGHT);
     let count = u32::try_from(panels.len().max(1)).map_err(|_| anyhow!("too many plot panels"))?;
@@ -147,6 +164,7 @@ fn render(
     };
 
     let mut svg = String::new();
+    let mut placements = Vec::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
@@ -155,12 +173,16 @@ fn render(
         } else {
             let areas = root.split_evenly((panels.len(), 1));
             for (i, (panel, area)) in panels.iter().zip(areas.iter()).enumerate() {
-                draw_panel(area, panel, styles.get(i).map_or(&[], Vec::as_slice))?;
+                placements.push(draw_panel(
+                    area,
+                    panel,
+                    styles.get(i).map_or(&[], Vec::as_slice),
+                )?);
             }
         }
         root.present().map_err(draw_error)?;
     }
-    Ok(svg)
+    Ok((svg, placements))
 }
 
 fn draw_error<E: std::fmt::Display>(err: E) -> anyhow::Error {
@@ -481,8 +503,8 @@ mod tests {
             vec![(0.0, 0.0), (1.0, 2.0), (2.0, 0.0), (3.0, 5.0), (4.0, 6.0)],
         );
         let runs = drawable_runs(&line, Scale::Linear, Scale::Linear);
-        let (_, x) = make_axis(Scale::Linear, 0.0, 4.0, 5);
-        let (_, y) = make_axis(Scale::Linear, 0.0, 1.0, 5);
+        let (_, x) = make_axis(Scale::Linear, 0.0, 4.0, 5, false);
+        let (_, y) = make_axis(Scale::Linear, 0.0, 1.0, 5, false);
         let pieces = clip_runs(&runs, &x, &y);
         assert_eq!(
             pieces,
@@ -494,7 +516,7 @@ mod tests {
         // On a log axis the crossing is found on the log scale: 1 → 100 crosses 10 half-way.
         let line = series("s", vec![(0.0, 1.0), (1.0, 100.0)]);
         let runs = drawable_runs(&line, Scale::Linear, Scale::Log10);
-        let (_, y) = make_axis(Scale::Log10, 0.0, 1.0, 5);
+        let (_, y) = make_axis(Scale::Log10, 0.0, 1.0, 5, false);
         let pieces = clip_runs(&runs, &x, &y);
         assert_eq!(pieces.len(), 1);
         assert_eq!(pieces[0][0], (0.0, 1.0));
@@ -533,5 +555,192 @@ mod tests {
         );
         assert_eq!(format_ticks(&[0.0, 200000.0]).0, ["0", "2e5"]);
         assert_eq!(format_ticks(&[0.0, 0.25, 0.5]).0, ["0", "0.25", "0.5"]);
+    }
+
+    /// `(x0, y0, x1, y1)` of every legend box drawn inside a plot.
+    fn legend_boxes(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+        svg.split("<rect ")
+            .skip(1)
+            .map(|r| format!(" {}", r.split("/>").next().unwrap_or("")))
+            .filter(|r| r.contains("opacity=\"0.3\" fill=\"none\" stroke=\"#000000\""))
+            .map(|r| {
+                let num = |key: &str| -> f64 {
+                    let start = r.find(&format!(" {key}=\"")).unwrap() + key.len() + 3;
+                    r[start..].split('"').next().unwrap().parse().unwrap()
+                };
+                let (x, y) = (num("x"), num("y"));
+                (x, y, x + num("width"), y + num("height"))
+            })
+            .collect()
+    }
+
+    /// The coloured (data and marker) polylines of the picture as point lists.
+    fn coloured_polylines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.split("<polyline ")
+            .skip(1)
+            .map(|p| p.split("/>").next().unwrap_or(""))
+            .filter(|p| !p.contains("stroke=\"#000000\""))
+            .map(|p| {
+                let list = p
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                list.split_whitespace()
+                    .map(|pair| {
+                        let mut it = pair.split(',').map(|v| v.parse::<f64>().unwrap());
+                        (it.next().unwrap(), it.next().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Panels whose data reach every corner of the plot, in several shapes.
+    fn adversarial_panels() -> Vec<Panel> {
+        let corners = series(
+            "corners",
+            vec![
+                (0.0, 0.0),
+                (0.0, 1.0),
+                (f64::NAN, 0.0),
+                (1.0, 1.0),
+                (1.0, 0.0),
+            ],
+        );
+        let diagonal = series("diagonal", vec![(0.0, 0.0), (1.0, 1.0)]);
+        let anti = series("anti", vec![(0.0, 1.0), (1.0, 0.0)]);
+        let middle = series("middle", vec![(0.0, 0.5), (1.0, 0.5)]);
+        let zigzag = series(
+            "zigzag",
+            (0..=40)
+                .map(|i| (f64::from(i) / 40.0, f64::from(i % 2)))
+                .collect(),
+        );
+        vec![
+            Panel {
+                title: "corners and a line across".into(),
+                series: vec![corners.clone(), middle],
+                ..Panel::default()
+            },
+            Panel {
+                title: "an X through the corners".into(),
+                series: vec![diagonal, anti, corners],
+                markers: vec![Marker {
+                    label: "half".into(),
+                    x: 0.5,
+                    y: None,
+                }],
+                ..Panel::default()
+            },
+            Panel {
+                title: "everywhere".into(),
+                series: vec![zigzag, series("dot", vec![(0.5, 0.5)])],
+                ..Panel::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn legends_never_cover_plotted_data() {
+        for width in [900, 500, 300] {
+            let panels = adversarial_panels();
+            let (svg, placements) = render_placed(&panels, &[], width, 320).unwrap();
+            assert!(
+                placements.iter().all(Option::is_some),
+                "every panel has a legend"
+            );
+            let boxes = legend_boxes(&svg);
+            let inside = placements
+                .iter()
+                .filter(|p| matches!(p, Some(Placement::Inside(_))))
+                .count();
+            assert_eq!(boxes.len(), inside, "one box per legend drawn inside");
+            // the zigzag fills its plot: that legend goes below the chart
+            assert!(matches!(placements[2], Some(Placement::Below { .. })));
+            for &(x0, y0, x1, y1) in &boxes {
+                for line in coloured_polylines(&svg) {
+                    // the legend's own swatches lie inside its box
+                    let swatch = line
+                        .iter()
+                        .all(|&(x, y)| x >= x0 && x <= x1 && y >= y0 && y <= y1);
+                    if swatch {
+                        continue;
+                    }
+                    for pair in line.windows(2) {
+                        assert!(
+                            clip_segment(pair[0], pair[1], (x0, x1), (y0, y1)).is_none(),
+                            "width {width}: segment {:?} meets the legend {:?}",
+                            pair,
+                            (x0, y0, x1, y1)
+                        );
+                    }
+                }
+            }
+            for name in [
+                "corners", "middle", "diagonal", "anti", "zigzag", "dot", "half",
+            ] {
+                assert!(has_text(&svg, name), "legend entry {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn count_axes_get_whole_number_ticks() {
+        assert_eq!(integer_ticks(1.0, 5.0, 8), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(integer_ticks(0.0, 10.0, 4), vec![0.0, 5.0, 10.0]);
+        assert_eq!(integer_ticks(0.9, 1.1, 5), vec![1.0]);
+        assert_eq!(
+            integer_ticks(0.0, 100.0, 4),
+            vec![0.0, 25.0, 50.0, 75.0, 100.0]
+        );
+        for (lo, hi, target) in [(1.0, 6.0, 3), (0.0, 7.0, 10), (1.0, 50.0, 9), (3.0, 4.0, 8)] {
+            let ticks = integer_ticks(lo, hi, target);
+            assert!(!ticks.is_empty());
+            assert!(
+                ticks
+                    .iter()
+                    .all(|t| t.fract() == 0.0 && *t >= lo && *t <= hi),
+                "{ticks:?}"
+            );
+        }
+        // the plain axis of 1…5 ticks at halves; the count axis does not
+        let panel = |x_integer| Panel {
+            series: vec![series("k", (1..=5).map(|k| (f64::from(k), 1.0)).collect())],
+            x_integer,
+            ..Panel::default()
+        };
+        let plain = render_svg(&[panel(false)], 900, 300).unwrap();
+        let counted = render_svg(&[panel(true)], 900, 300).unwrap();
+        assert!(has_text(&plain, "1.5") || has_text(&plain, "2.5"));
+        assert!(!has_text(&counted, "1.5") && !has_text(&counted, "2.5"));
+        assert!(has_text(&counted, "3"));
+    }
+
+    #[test]
+    fn long_titles_wrap_instead_of_being_cut() {
+        assert_eq!(
+            wrap_text("lrtool train --dataset digits --epochs 10", 16),
+            ["lrtool train", "--dataset digits", "--epochs 10"]
+        );
+        assert_eq!(
+            wrap_text("abcdefghijklmnopqrst", 8),
+            ["abcdefgh", "ijklmnop", "qrst"]
+        );
+        assert!(wrap_text("", 20).is_empty());
+        let command = "lrtool compare --dataset digits --optimizer sgd --momentum 0.9 --epochs 10 --arms constant:lr=0.01;sgdr:lr=0.05,t0=1,t-mult=2 --seeds 3";
+        let panel = Panel {
+            title: command.into(),
+            ..epochs_panel()
+        };
+        let svg = render_svg(&[panel], 500, 360).unwrap();
+        // every word of the command is in the picture, on lines that fit its width
+        let lines = wrap_text(command, 48);
+        assert!(lines.len() > 2);
+        for line in &lines {
+            assert!(has_text(&svg, line), "missing title line {line}");
+        }
     }
 }

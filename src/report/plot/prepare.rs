@@ -164,8 +164,8 @@ pub(super) fn prepare(panel: &Panel, x_ticks: usize, y_ticks: usize) -> Option<P
     let (ylo, yhi) = y_axis_range(ys, panel.y_range, data_y);
 
     Some(Prepared {
-        x: make_axis(xs, xlo, xhi, x_ticks),
-        y: make_axis(ys, ylo, yhi, y_ticks),
+        x: make_axis(xs, xlo, xhi, x_ticks, panel.x_integer),
+        y: make_axis(ys, ylo, yhi, y_ticks, false),
         runs,
         markers,
     })
