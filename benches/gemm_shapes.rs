@@ -126,6 +126,12 @@ fn main() {
     if backends.is_empty() {
         backends = Backend::value_variants().to_vec();
     }
+    backends.retain(|b| {
+        b.available() || {
+            eprintln!("skipping {}: build with `--features gemm-crate`", b.name());
+            false
+        }
+    });
     let samples = if quick { 5 } else { 21 };
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let filters: Vec<&str> = args.iter().filter_map(|a| a.strip_prefix('/')).collect();

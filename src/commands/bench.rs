@@ -351,6 +351,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.threads == Some(0) {
         input_bail!("--threads 0: must be a whole number of at least 1");
     }
+    if !args.gemm.available() {
+        input_bail!(
+            "--gemm {}: this binary was built without it; build with `cargo build --release --features gemm-crate`",
+            args.gemm.name()
+        );
+    }
     let threads = args.threads.unwrap_or_else(linalg::gemm::default_threads);
     linalg::gemm::set_backend(args.gemm);
     linalg::gemm::set_parallel_min_side(args.split_min_side);

@@ -287,7 +287,7 @@ mod tests {
         );
         let x = Array2::from_shape_fn((150, 70), |_| rng.random_range(-1.0f32..1.0));
         // whatever the training backend of this thread
-        set_backend(Backend::Gemm);
+        set_backend(Backend::Matrixmultiply);
         // the inference backend, and matrixmultiply (which has the property too)
         for backend in [INFERENCE, Backend::Matrixmultiply] {
             let full = model
