@@ -117,13 +117,24 @@ impl Smoother {
 /// It also stops once the loss, after falling by at least a tenth, climbs back above where it
 /// started: the network is then worse than untrained. Optimizers that normalise their steps
 /// (Adam) tend to saturate at the chance-level loss instead of exploding, which a ratio to the
-/// best loss alone would miss on a short, smoothed sweep.
+/// best loss alone would miss on a short, smoothed sweep. "Where it started" is the smoothed
+/// loss at the [`SETTLED`]-th step, once the moving average holds that many batches, and the fall
+/// is counted from there: the first values average one or two batches, and on a noisy loss (a
+/// regression's mean squared error) one low batch looked like a fall of a tenth and the next
+/// ordinary one like a climb back, which ended sweeps after four steps.
 #[derive(Debug, Clone)]
 pub struct DivergenceRule {
     factor: f64,
     first: Option<f64>,
     best: f64,
+    seen: usize,
+    /// The smoothed loss at the `SETTLED`-th step and the lowest since.
+    start: Option<f64>,
+    best_since_start: f64,
 }
+
+/// The step (1-based) whose smoothed loss is the start of [`DivergenceRule`]'s climb-back test.
+pub const SETTLED: usize = 10;
 
 impl DivergenceRule {
     pub fn new(factor: f64) -> DivergenceRule {
@@ -131,6 +142,9 @@ impl DivergenceRule {
             factor,
             first: None,
             best: f64::INFINITY,
+            seen: 0,
+            start: None,
+            best_since_start: f64::INFINITY,
         }
     }
 
@@ -141,10 +155,16 @@ impl DivergenceRule {
         }
         let first = *self.first.get_or_insert(smooth);
         self.best = self.best.min(smooth);
+        self.seen += 1;
+        if self.seen == SETTLED {
+            self.start = Some(smooth);
+        }
         let scale = self.best.max(0.05 * (first - self.best));
-        let dropped = first - self.best > 0.1 * first.abs();
-        (scale > 0.0 && smooth - self.best > (self.factor - 1.0) * scale)
-            || (dropped && smooth > first)
+        let climbed_back = self.start.is_some_and(|start| {
+            self.best_since_start = self.best_since_start.min(smooth);
+            start - self.best_since_start > 0.1 * start.abs() && smooth > start
+        });
+        (scale > 0.0 && smooth - self.best > (self.factor - 1.0) * scale) || climbed_back
     }
 }
 
@@ -564,10 +584,13 @@ pub fn phases(smooth: &[f64], stopped_by_divergence: bool, min: f64, max: f64) -
             .map(|v| (v - first).abs())
             .fold(0.0, f64::max);
         p.flat_start = early < 0.1 * drop && i_min > k;
-        if !p.divergence {
-            let last = s[n - 1];
-            p.divergence = i_min + 1 < n && last - lowest > 0.5 * drop;
-        }
+    }
+    if !p.divergence && i_min + 1 < n {
+        // after a descent: back up by half of it; with or without one: the end lies more than
+        // three loss scales above the lowest point (an SGD sweep whose loss climbs from 2.3 to
+        // 1e5 without a NaN has diverged, whether or not it fell by a tenth first)
+        let rise = s[n - 1] - lowest;
+        p.divergence = (p.descent && rise > 0.5 * drop) || rise > 3.0 * scale;
     }
     p.advice = advice(&p, min, max);
     p
@@ -683,15 +706,30 @@ mod tests {
         }
         assert!(r.diverged(-2.0));
         assert!(DivergenceRule::new(4.0).diverged(f64::NAN));
-        // saturating at the starting loss after a descent (Adam) counts as divergence
+        // saturating at the starting loss after a descent (Adam) counts as divergence: the start
+        // is the 10th smoothed value
+        let flat = [2.3; SETTLED];
         let mut r = DivergenceRule::new(4.0);
-        for l in [2.3, 2.0, 1.7, 1.8, 2.2] {
+        for l in flat.into_iter().chain([2.0, 1.7, 1.8, 2.2]) {
             assert!(!r.diverged(l), "{l}");
         }
         assert!(r.diverged(2.31));
         // but a flat start that wobbles above its first value does not
         let mut r = DivergenceRule::new(4.0);
-        for l in [2.3, 2.29, 2.31, 2.32, 2.28] {
+        for l in flat.into_iter().chain([2.29, 2.31, 2.32, 2.28]) {
+            assert!(!r.diverged(l), "{l}");
+        }
+        // nor does a noisy first few steps: one low batch, then ordinary ones above the first
+        // (a sine regression's sweep stopped here at its fourth step)
+        let mut r = DivergenceRule::new(4.0);
+        for l in [
+            0.623, 0.560, 0.601, 0.625, 0.63, 0.62, 0.61, 0.62, 0.62, 0.62, 0.63,
+        ] {
+            assert!(!r.diverged(l), "{l}");
+        }
+        // a fall before the 10th step does not count towards the climb back
+        let mut r = DivergenceRule::new(4.0);
+        for l in [2.3, 1.5, 1.4].into_iter().chain([2.0; 7]).chain([2.05]) {
             assert!(!r.diverged(l), "{l}");
         }
     }
@@ -846,7 +884,22 @@ mod tests {
         assert!(p.advice.iter().any(|a| a.contains("raise --max")));
         // nothing happens at all
         let p = phases(&[1.0; 100], false, 1e-6, 1.0);
-        assert!(!p.descent);
+        assert!(!p.descent && !p.divergence);
+        // a loss that explodes without falling a tenth first (SGD from 2.3 to 1e5, no NaN)
+        let blow: Vec<f64> = (0..100)
+            .map(|i| {
+                if i < 80 {
+                    2.3 - 0.001 * i as f64
+                } else {
+                    10f64.powi(i - 75)
+                }
+            })
+            .collect();
+        let p = phases(&blow, false, 1e-6, 1.0);
+        assert!(!p.descent && p.divergence, "{p:?}");
+        // a rise of under three loss scales without a descent is noise, not divergence
+        let wobble: Vec<f64> = (0..100).map(|i| 2.3 + 0.05 * (i % 7) as f64).collect();
+        assert!(!phases(&wobble, false, 1e-6, 1.0).divergence);
     }
 
     #[test]
