@@ -105,9 +105,12 @@ struct RunRows {
 
 /// Checks the step column (0, 1, … per run) and the smoothed loss (the debiased EMA of the loss
 /// column with `beta`, restarted per run; empty after a non-finite loss) of a find-lr steps.csv.
-/// Returns the rows of each run as `(lrs, losses)`.
+/// A sweep that kept its run-in (`summary`'s `sweeps[k].run_in`) primed the average with that
+/// many unrecorded losses: its recorded values then obey the same recurrence with the bias
+/// correction `1 − β^(k+i+1)`, checked from the second row. Returns the rows of each run as
+/// `(lrs, losses)`.
 #[track_caller]
-fn check_steps(csv: &Csv, beta: f64) -> Vec<(Vec<f64>, Vec<f64>)> {
+fn check_steps(csv: &Csv, beta: f64, summary: &Value) -> Vec<(Vec<f64>, Vec<f64>)> {
     let has_run = csv.header.starts_with("run,");
     let (c_step, c_lr, c_loss, c_smooth) = (
         csv.col("step"),
@@ -131,8 +134,36 @@ fn check_steps(csv: &Csv, beta: f64) -> Vec<(Vec<f64>, Vec<f64>)> {
         run.smooth.push(r[c_smooth].clone());
     }
     runs.into_iter()
-        .map(|run| {
+        .enumerate()
+        .map(|(k, run)| {
             let id = &run.id;
+            let run_in = &summary["sweeps"][k]["run_in"];
+            if run_in["kept"] == true {
+                let primed = run_in["steps"].as_u64().unwrap() as i32;
+                // a_i = s_i·(1 − β^(primed+i+1)); a_i − β·a_(i−1) = (1 − β)·loss_i
+                let avg: Vec<f64> = run
+                    .smooth
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        c.parse::<f64>().unwrap_or(f64::NAN)
+                            * (1.0 - beta.powi(primed + i as i32 + 1))
+                    })
+                    .collect();
+                for i in 1..avg.len() {
+                    if run.losses[i].is_finite() {
+                        let got = avg[i] - beta * avg[i - 1];
+                        let want = (1.0 - beta) * run.losses[i];
+                        assert!(
+                            (got - want).abs() <= 1e-9 * want.abs().max(1e-9),
+                            "run {id} smooth_loss at {i}: {got} vs {want}"
+                        );
+                    } else {
+                        assert_eq!(run.smooth[i], "", "run {id} step {i}: no smoothed value");
+                    }
+                }
+                return (run.lrs, run.losses);
+            }
             let expected = debiased_ema(&run.losses, beta);
             for (i, (cell, want)) in run.smooth.iter().zip(&expected).enumerate() {
                 if want.is_finite() {
@@ -179,16 +210,26 @@ fn digits_adam_sweep_diverges_shows_three_phases_and_its_consensus_trains_to_095
         "the summary says which optimizer the sweep trained"
     );
 
-    // the grid: 15 steps per decade → 90 steps, first = --min, constant ratio, never above --max
+    // the grid: 15 steps per decade → 91 steps, first = --min, constant ratio, never above --max
     let steps = Csv::read(&out.join("steps.csv"));
     assert_eq!(steps.header, "step,lr,loss,smooth_loss");
-    assert_eq!(s["range"]["steps"], 90);
+    assert_eq!(s["range"]["steps"], 91);
+    // every sweep starts at 1e-12: 90 steps below --min, not recorded, and kept (they moved the
+    // loss on the probe rows by far less than 1 %)
+    assert_eq!(s["range"]["run_in_steps"], 90);
+    let run_in = &sweep["run_in"];
+    assert_eq!(run_in["steps"], 90);
+    assert_eq!(run_in["kept"], true);
+    assert_close(num(&run_in["from"]), 1e-12, 1e-9, "the run-in's first LR");
+    let change = (num(&run_in["probe_after"]) / num(&run_in["probe_before"]) - 1.0).abs();
+    assert!(change < 1e-3, "the run-in moved the probe loss by {change}");
+    assert_eq!(num(&s["config"]["sweep"]["warmup_from"]), 1e-12);
     assert_eq!(s["range"]["mode"], "exp");
-    let runs = check_steps(&steps, 0.98);
+    let runs = check_steps(&steps, 0.98, &s);
     assert_eq!(runs.len(), 1);
     let (lrs, losses) = &runs[0];
     let n = lrs.len();
-    assert!(n < 90, "a diverging sweep stops before --max ({n} steps)");
+    assert!(n < 91, "a diverging sweep stops before --max ({n} steps)");
     assert_eq!(sweep["steps_recorded"], n);
     assert_eq!(
         sweep["ended"]["step"],
@@ -197,7 +238,7 @@ fn digits_adam_sweep_diverges_shows_three_phases_and_its_consensus_trains_to_095
     );
     assert_eq!(num(&sweep["last_lr"]), lrs[n - 1]);
     assert_eq!(lrs[0], 1e-6);
-    let ratio = 1e6f64.powf(1.0 / 89.0);
+    let ratio = 10f64.powf(1.0 / 15.0);
     for (i, w) in lrs.windows(2).enumerate() {
         assert_close(w[1] / w[0], ratio, 1e-12, &format!("lr ratio at step {i}"));
     }
@@ -358,7 +399,7 @@ fn repeats_write_a_run_column_and_report_spreads_and_stability() {
     let mut ids: Vec<&str> = csv.rows.iter().map(|r| r[0].as_str()).collect();
     ids.dedup();
     assert_eq!(ids, ["1", "2", "3"], "three runs, one block each");
-    let runs = check_steps(&csv, 0.98);
+    let runs = check_steps(&csv, 0.98, &s);
     let sweeps = s["sweeps"].as_array().unwrap();
     assert_eq!(sweeps.len(), 3);
     for (k, (sw, (lrs, _))) in sweeps.iter().zip(&runs).enumerate() {
@@ -405,7 +446,11 @@ fn repeats_write_a_run_column_and_report_spreads_and_stability() {
     // run 1 is exactly the single sweep with the same seed; the others differ from it (they
     // keep the data split of --seed and vary the initialisation and the data order)
     find_lr(d, "single", "--optimizer adam").success();
-    let single = check_steps(&Csv::read(&d.join("single/steps.csv")), 0.98);
+    let single = check_steps(
+        &Csv::read(&d.join("single/steps.csv")),
+        0.98,
+        &summary(&d.join("single")),
+    );
     assert_eq!(single[0], runs[0], "run 1 = the sweep with --seed 0");
     assert_ne!(runs[1].1, runs[0].1);
     assert_ne!(runs[2].1, runs[0].1);
@@ -452,7 +497,7 @@ fn linear_mode_steps_arithmetically_and_reaches_max_exactly() {
     let s = summary(&out);
     assert_eq!(s["range"]["mode"], "linear");
     assert_eq!(s["range"]["steps"], 60);
-    let runs = check_steps(&Csv::read(&out.join("steps.csv")), 0.98);
+    let runs = check_steps(&Csv::read(&out.join("steps.csv")), 0.98, &s);
     let (lrs, losses) = &runs[0];
     assert_eq!(lrs.len(), 60, "--no-stop sweeps every step");
     assert!(losses.iter().all(|l| l.is_finite()));
@@ -488,7 +533,7 @@ fn steps_60_gives_a_60_point_geometric_grid() {
     let s = summary(&out);
     assert_eq!(s["range"]["steps"], 60);
     assert_eq!(s["config"]["sweep"]["steps"], 60);
-    let runs = check_steps(&Csv::read(&out.join("steps.csv")), 0.98);
+    let runs = check_steps(&Csv::read(&out.join("steps.csv")), 0.98, &s);
     let lrs = &runs[0].0;
     assert!(lrs.len() <= 60);
     let ratio = 1e7f64.powf(1.0 / 59.0);
@@ -530,9 +575,11 @@ fn no_stop_sweeps_past_the_divergence() {
 fn a_non_finite_sgd_loss_ends_the_sweep_normally() {
     let dir = tempdir();
     let d = dir.path();
+    // a regression's squared error overflows f32 once SGD's steps blow the weights up (a
+    // classifier's ReLU units die first and its loss can stay finite even at LR 1e38)
     let r = run(
         d,
-        &words("find-lr --optimizer sgd --max 1e6 --no-stop --out o"),
+        &words("find-lr --dataset sine --optimizer sgd --max 1e6 --no-stop --out o"),
     );
     r.success();
     let out = d.join("o");
@@ -546,7 +593,7 @@ fn a_non_finite_sgd_loss_ends_the_sweep_normally() {
         "the last loss is NaN or infinite: {last:?}"
     );
     assert_eq!(last[3], "", "no smoothed value for a non-finite loss");
-    check_steps(&csv, 0.98);
+    check_steps(&csv, 0.98, &s);
     let losses = csv.f64s("loss");
     assert!(
         losses[..n - 1].iter().all(|l| l.is_finite()),

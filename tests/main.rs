@@ -12,6 +12,7 @@ mod csv_columns;
 mod csv_records;
 mod fge;
 mod find_lr;
+mod find_lr_run_in;
 mod gradcheck;
 mod landscape;
 mod like_fastai;

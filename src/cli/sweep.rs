@@ -33,7 +33,8 @@ pub struct SweepArgs {
     /// How the LR rises: exp (equal ratios) or linear.
     #[arg(long, value_enum, default_value_t = crate::lr_finder::SweepMode::Exp)]
     pub mode: crate::lr_finder::SweepMode,
-    /// Number of mini-batches in the sweep [default: 15 per decade of the range, at least 50].
+    /// Number of mini-batches in the sweep [default: 15 per decade of the range plus one (91 from
+    /// 1e-6 to 1), at least 50].
     #[arg(long)]
     pub steps: Option<i64>,
     /// Smoothing factor β of the bias-corrected moving average of the loss (0 = raw loss).
@@ -57,6 +58,15 @@ pub struct SweepArgs {
     /// median curve and the spread of every suggestion.
     #[arg(long, default_value_t = 1)]
     pub repeats: i64,
+    /// Where the optimizer's history begins: before the sweep, the mini-batches of the grid's
+    /// steps from this LR up to --min are fed to the optimizer at LR 0, so its running averages
+    /// (Adam's moments, SGD's momentum) hold the same batches at every LR of the sweep whatever
+    /// --min is; the weights do not move. Without it Adam's second moment averages over the steps
+    /// since --min, so a lower --min (a longer flat start) changed the step size where the loss
+    /// falls, and with it the suggestions. 0 = none (the plain sweep of torch-lr-finder and
+    /// fastai). Nothing is added for --mode linear or a --min at or below it [default: 1e-12].
+    #[arg(long, value_name = "LR")]
+    pub warmup_from: Option<f64>,
     /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
     #[arg(long)]
     pub auto_extend: bool,

@@ -17,10 +17,12 @@ use crate::config::{DataConfig, ModelConfig, OptimConfig, OutputConfig};
 use crate::data::{self, Batcher, Splits, Task};
 use crate::input_bail;
 use crate::linalg;
-use crate::lr_finder::analysis::{Analysis, Sweep, SweepEnd, analyse, extended_range};
+use crate::lr_finder::analysis::{
+    Analysis, PROBE_ROWS, RUN_IN_TOLERANCE, RunIn, Sweep, SweepEnd, analyse, extended_range,
+};
 use crate::lr_finder::fastai::suggest_like_fastai;
 use crate::lr_finder::{self, SweepMode};
-use crate::observers::{Progress, Recorder};
+use crate::observers::{Priming, Progress, Recorder};
 use crate::output::Layout;
 use crate::report::find_lr::{
     RunFacts, fastai_json, fastai_lines, plot_svg, report_text, short, steps_csv,
@@ -61,6 +63,8 @@ pub struct SweepConfig {
     pub seed: u64,
     pub repeats: usize,
     pub auto_extend: bool,
+    /// `--warmup-from` (0: none).
+    pub warmup_from: f64,
     /// `--like`: whose suggestions are reported beside lrtool's (summary.json's "fastai").
     #[serde(skip)]
     pub like: Option<Like>,
@@ -100,7 +104,14 @@ impl SweepConfig {
                 a.repeats
             );
         }
+        let warmup_from = a.warmup_from.unwrap_or(lr_finder::WARMUP_FROM);
+        if !(warmup_from.is_finite() && warmup_from >= 0.0) {
+            input_bail!(
+                "--warmup-from {warmup_from}: must be a finite learning rate, or 0 for none"
+            );
+        }
         Ok(SweepConfig {
+            warmup_from,
             min: a.min,
             max: a.max,
             mode: a.mode,
@@ -198,8 +209,50 @@ fn run_sweep(
     let mut model = b.model_cfg.build(b.inputs, b.outputs, seed)?;
     let mut optimizer = b.optim_cfg.build(&model);
     let first_key = lr_finder::sweep_first_key(b.sweep.mode, min, max, steps);
-    let mut batcher =
-        Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed).keyed(first_key);
+    let run_in_steps = lr_finder::run_in_steps(b.sweep.mode, min, max, steps, b.sweep.warmup_from);
+    let keyed = |first: i64| {
+        Batcher::new(&b.splits.train, b.sweep.batch_size, b.shuffle, seed).keyed(first)
+    };
+    let recorder = || {
+        Recorder::new(
+            b.sweep.smooth,
+            b.sweep.diverge,
+            b.sweep.stop_on_divergence,
+            steps as usize + 1,
+        )
+    };
+    let mut rec = recorder();
+    // the run-in takes the batches of the grid's places below `min`, the sweep those from it on
+    let mut batcher = keyed(first_key.saturating_sub(run_in_steps as i64));
+    let (mut run_in, mut run_in_rows) = (None, 0);
+    if run_in_steps > 0 {
+        let probe_before = probe_loss(&model, b.splits);
+        run_in_rows = run_below_min(
+            b,
+            &mut model,
+            &mut optimizer,
+            &mut batcher,
+            &mut rec,
+            (min, max, steps),
+            run_in_steps,
+        )?;
+        let mut r = RunIn {
+            steps: run_in_steps,
+            from: min * (max / min).powf(-(run_in_steps as f64) / (steps - 1) as f64),
+            probe_before,
+            probe_after: probe_loss(&model, b.splits),
+            kept: true,
+        };
+        // the loss moved below --min: start again from the initial weights (as --warmup-from 0)
+        r.kept = r.probe_after.is_finite() && r.change() <= RUN_IN_TOLERANCE;
+        if !r.kept {
+            model = b.model_cfg.build(b.inputs, b.outputs, seed)?;
+            optimizer = b.optim_cfg.build(&model);
+            batcher = keyed(first_key);
+            rec = recorder();
+        }
+        run_in = Some(r);
+    }
     let epochs = (steps as usize).div_ceil(batcher.steps_per_epoch());
     let policy = RangeTest {
         mode: b.sweep.mode,
@@ -207,12 +260,6 @@ fn run_sweep(
         max,
         steps,
     };
-    let mut rec = Recorder::new(
-        b.sweep.smooth,
-        b.sweep.diverge,
-        b.sweep.stop_on_divergence,
-        steps as usize + 1,
-    );
     let mut progress = Progress::new(steps, b.quiet || !bar);
     let outcome = {
         let mut observers: [&mut dyn Observer; 2] = [&mut rec, &mut progress];
@@ -250,8 +297,74 @@ fn run_sweep(
         losses: rec.losses,
         smooth: rec.smooth,
         end,
-        rows: rec.rows,
+        rows: rec.rows + run_in_rows,
+        run_in,
     })
+}
+
+/// The sweep's grid continued below its first LR: step `s` of a run-in of `steps` has the LR of
+/// sweep step `s − steps` (the same ratio from step to step).
+struct BelowMin {
+    min: f64,
+    ratio: f64,
+    steps: u64,
+}
+
+impl train::LrSchedule for BelowMin {
+    fn lr(&self, step: u64) -> f64 {
+        self.min * self.ratio.powf(step as f64 - self.steps as f64)
+    }
+}
+
+/// The run-in: `steps` steps on the sweep's grid below `min`, with the batches of those grid
+/// places, not recorded: their losses only prime `rec`'s moving average and divergence rule (which
+/// does not stop them). A sweep from a lower `--min` takes the same steps and records them; so
+/// both reach `min` with the same weights, optimizer state (Adam's moments average over the same
+/// batches) and smoothed loss, and lowering `--min` within the flat start only adds points.
+/// Returns the rows trained on. A non-finite loss or a signal ends it early.
+fn run_below_min(
+    b: &Bench,
+    model: &mut crate::nn::Mlp,
+    optimizer: &mut crate::optim::Optimizer,
+    batcher: &mut Batcher,
+    rec: &mut Recorder,
+    (min, max, sweep_steps): (f64, f64, u64),
+    steps: u64,
+) -> anyhow::Result<usize> {
+    let below = BelowMin {
+        min,
+        ratio: (max / min).powf(1.0 / (sweep_steps - 1) as f64),
+        steps,
+    };
+    let epochs = (steps as usize).div_ceil(batcher.steps_per_epoch());
+    let outcome = train::fit(
+        model,
+        optimizer,
+        &below,
+        b.splits,
+        batcher,
+        FitSettings {
+            epochs,
+            max_steps: Some(steps),
+            validate: false,
+        },
+        &mut [&mut Priming(rec)],
+    )?;
+    Ok((outcome.steps as usize).saturating_mul(batcher.batch_size().min(b.splits.train.len())))
+}
+
+/// Mean loss of `model` on the first [`PROBE_ROWS`] rows of the training split.
+fn probe_loss(model: &crate::nn::Mlp, splits: &Splits) -> f64 {
+    let part = &splits.train;
+    let rows = part.len().min(PROBE_ROWS);
+    let targets = match &part.y {
+        data::Target::Classes { labels, .. } => crate::nn::Targets::Classes(&labels[..rows]),
+        data::Target::Values(v) => crate::nn::Targets::Values(&v[..rows]),
+    };
+    let mut ws = crate::nn::Workspace::new(model, rows.max(1));
+    model
+        .evaluate(part.x.slice(ndarray::s![..rows, ..]), targets, &mut ws)
+        .mean_loss()
 }
 
 /// The memory of a range test: the sweeps that run side by side (model, gradients, optimizer
@@ -395,6 +508,14 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
         }
     };
 
+    // the run-in of the range reported
+    let run_in = lr_finder::run_in_steps(
+        sweep_cfg.mode,
+        analysis.min,
+        analysis.max,
+        steps,
+        sweep_cfg.warmup_from,
+    );
     out.write_atomic("steps.csv", steps_csv(&analysis).as_bytes())?;
     out.write_atomic(
         "find-lr.svg",
@@ -450,6 +571,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
                 repeats: sweep_cfg.repeats as u64,
                 seed: sweep_cfg.seed,
                 smooth: sweep_cfg.smooth,
+                warmup_from: Some(sweep_cfg.warmup_from),
                 steps: sweep_cfg.steps,
                 stop_on_divergence: sweep_cfg.stop_on_divergence,
             },
@@ -474,6 +596,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             min: analysis.min,
             mode: sweep_cfg.mode,
             steps,
+            run_in_steps: Some(run_in),
         },
         ranges_tried: tried,
         // wall-clock: the only values that differ between two runs of the same command
@@ -493,6 +616,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             .map(|s| SweepFacts {
                 ended: s.end,
                 last_lr: s.lrs.last().copied(),
+                run_in: s.run_in,
                 seed: s.seed,
                 steps_recorded: s.lrs.len() as u64,
             })
@@ -526,6 +650,17 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             batch_size: sweep_cfg.batch_size,
             mode: sweep_cfg.mode,
             steps,
+            // the header names the run-in only when a sweep kept it
+            run_in: if analysis
+                .sweeps
+                .iter()
+                .any(|s| s.run_in.is_some_and(|r| r.kept))
+            {
+                run_in
+            } else {
+                0
+            },
+            run_in_from: sweep_cfg.warmup_from,
             fastai: fastai.map(|(_, text)| text),
         };
         print_stdout(&report_text(

@@ -72,6 +72,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<()> {
                 beta: smooth_beta,
                 end: SweepEnd::Completed,
                 rows: 0,
+                run_in: None,
             }
         })
         .collect();

@@ -47,6 +47,36 @@ pub struct Sweep {
     pub end: SweepEnd,
     /// The rows the sweep trained on.
     pub rows: usize,
+    /// The unrecorded steps below `--min` (`--warmup-from`); None when there were none.
+    pub run_in: Option<RunIn>,
+}
+
+/// The steps a sweep took below `--min` on its grid without recording them (`--warmup-from`),
+/// and whether it kept them: a sweep whose run-in moved the loss on the probe rows by more than
+/// [`RUN_IN_TOLERANCE`] started again from its initial weights with a fresh optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunIn {
+    pub steps: u64,
+    /// The LR of its first step.
+    pub from: f64,
+    /// The loss on the probe rows before and after it (NaN after a non-finite one).
+    pub probe_before: f64,
+    pub probe_after: f64,
+    pub kept: bool,
+}
+
+/// Largest relative change of the probe loss a kept run-in may make: 1 %. Below the flat start
+/// the steps move the weights by far less (digits, Adam, 1e-12 to 1e-6: 2e-6 of the loss).
+pub const RUN_IN_TOLERANCE: f64 = 0.01;
+
+/// Rows of the training split the run-in's probe loss is measured on (the first ones).
+pub const PROBE_ROWS: usize = 256;
+
+impl RunIn {
+    /// The probe loss's relative change.
+    pub fn change(&self) -> f64 {
+        (self.probe_after - self.probe_before).abs() / self.probe_before.abs().max(1e-12)
+    }
 }
 
 impl Sweep {
@@ -270,6 +300,7 @@ mod tests {
             losses,
             end: SweepEnd::Completed,
             rows: 0,
+            run_in: None,
         }
     }
 

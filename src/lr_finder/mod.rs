@@ -70,10 +70,42 @@ pub fn sweep_first_key(mode: SweepMode, min: f64, max: f64, steps: u64) -> i64 {
     }
 }
 
-/// Default number of sweep steps: 15 per decade of the range, at least 50.
+/// Default number of sweep steps: 15 per decade of the range plus the first LR (91 from 1e-6 to
+/// 1, every 10^(1/15)), at least 50. On a whole number of decades the grid is then the same for
+/// every range: LR 10^(−k/15) for whole k, so two sweeps whose ranges share a part have the same
+/// LRs (and batches, see [`sweep_first_key`]) there.
 pub fn default_steps(min: f64, max: f64) -> u64 {
     let decades = (max / min).log10().max(0.0);
-    ((15.0 * decades).ceil() as u64).max(50)
+    let per_decade = 15.0 * decades;
+    // a whole number of decades gets exactly 15 steps per decade (rounding must not add one)
+    let intervals = if (per_decade - per_decade.round()).abs() < 1e-6 {
+        per_decade.round()
+    } else {
+        per_decade.ceil()
+    };
+    (intervals as u64 + 1).max(50)
+}
+
+/// Where every sweep starts by default (`--warmup-from`): far enough below the LRs that move the
+/// weights of the networks lrtool trains that the usual `--min` values lie above it.
+pub const WARMUP_FROM: f64 = 1e-12;
+
+/// Steps a sweep from `min` to `max` in `steps` takes below `min` without recording them (its
+/// run-in): as many grid steps as lie between `from` and `min` (the sweep's own spacing on the
+/// log axis, extended below `min`), so that sweeps on the same grid all start at `from` whatever
+/// their `min`. None for a linear sweep, with `from` 0 (none) or at or above `min`; at most
+/// `max(steps, 1000)`.
+pub fn run_in_steps(mode: SweepMode, min: f64, max: f64, steps: u64, from: f64) -> u64 {
+    if mode != SweepMode::Exp || steps <= 1 || !(from > 0.0 && from < min && min < max) {
+        return 0;
+    }
+    let per_step = (max / min).log10() / (steps - 1) as f64;
+    let n = ((min / from).log10() / per_step).round();
+    if n.is_finite() && n > 0.0 {
+        (n as u64).min(steps.max(1000))
+    } else {
+        0
+    }
 }
 
 /// Bias-corrected exponential moving average (fastai's `AvgSmoothLoss`):
@@ -670,8 +702,56 @@ mod tests {
         assert!((sweep_lr(SweepMode::Exp, 1e-6, 1.0, 91, 15) - 1e-5).abs() < 1e-18);
         assert_eq!(sweep_lr(SweepMode::Linear, 0.0, 1.0, 11, 5), 0.5);
         assert_eq!(sweep_lr(SweepMode::Linear, 0.1, 1.0, 11, 500), 1.0);
-        assert_eq!(default_steps(1e-6, 1.0), 90);
+        assert_eq!(default_steps(1e-6, 1.0), 91);
+        assert_eq!(default_steps(1e-10, 1.0), 151);
         assert_eq!(default_steps(1e-2, 1.0), 50);
+        // a part decade rounds up: 6.3 decades → 95 intervals
+        assert_eq!(default_steps(5e-7, 1.0), 96);
+    }
+
+    #[test]
+    fn default_grids_share_their_lrs_and_batches() {
+        // every whole-decade default grid is LR 10^(−k/15): the 1e-10 sweep passes through each
+        // LR of the 1e-6 sweep, with the same batch key there
+        let (a, b) = (default_steps(1e-6, 1.0), default_steps(1e-10, 1.0));
+        let (ka, kb) = (
+            sweep_first_key(SweepMode::Exp, 1e-6, 1.0, a),
+            sweep_first_key(SweepMode::Exp, 1e-10, 1.0, b),
+        );
+        assert_eq!((ka, kb), (-90, -150));
+        for i in 0..a {
+            let j = i + 60;
+            let (la, lb) = (
+                sweep_lr(SweepMode::Exp, 1e-6, 1.0, a, i),
+                sweep_lr(SweepMode::Exp, 1e-10, 1.0, b, j),
+            );
+            assert!((la / lb - 1.0).abs() < 1e-12, "step {i}: {la} vs {lb}");
+            assert_eq!(ka + i as i64, kb + j as i64);
+        }
+    }
+
+    #[test]
+    fn run_in_covers_the_grid_from_its_start_to_min() {
+        let from = WARMUP_FROM;
+        // 1e-12 → 1e-6 at 15 per decade: 90 steps; from 1e-10: 30; the two sweeps then start
+        // their optimizers at the same grid place (key −180)
+        let w6 = run_in_steps(SweepMode::Exp, 1e-6, 1.0, 91, from);
+        let w10 = run_in_steps(SweepMode::Exp, 1e-10, 1.0, 151, from);
+        assert_eq!((w6, w10), (90, 30));
+        assert_eq!(
+            sweep_first_key(SweepMode::Exp, 1e-6, 1.0, 91) - w6 as i64,
+            sweep_first_key(SweepMode::Exp, 1e-10, 1.0, 151) - w10 as i64
+        );
+        // none: linear sweeps, from 0, a --min at or below where it starts
+        assert_eq!(run_in_steps(SweepMode::Linear, 1e-6, 1.0, 91, from), 0);
+        assert_eq!(run_in_steps(SweepMode::Exp, 1e-6, 1.0, 91, 0.0), 0);
+        assert_eq!(run_in_steps(SweepMode::Exp, 1e-12, 1.0, 181, from), 0);
+        assert_eq!(run_in_steps(SweepMode::Exp, 1e-14, 1.0, 211, from), 0);
+        // the grid's own spacing: 30 steps over 6 decades → 5 per decade below --min
+        assert_eq!(run_in_steps(SweepMode::Exp, 1e-6, 1.0, 31, 1e-8), 10);
+        // at most max(steps, 1000): a fine grid over a narrow range far above it
+        assert_eq!(run_in_steps(SweepMode::Exp, 0.5, 1.0, 50, from), 1000);
+        assert_eq!(run_in_steps(SweepMode::Exp, 1e-6, 1.0, 1, from), 0);
     }
 
     #[test]

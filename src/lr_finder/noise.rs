@@ -343,6 +343,8 @@ pub struct StableAnalysis {
 /// made again from the raw losses from that point on (with the sweep's `beta`), so that nothing
 /// before it — the moving average's memory of the plateau, or how early its bias correction
 /// started — reaches the answers: a range that starts lower only adds points that are not read.
+/// From the first point too: find-lr's recorded average goes on from the run-in below `--min`,
+/// and `suggest`, which sees only the recorded rows, must read the same curve.
 pub fn stable_suggestions(lrs: &[f64], raw: &[f64], smooth: &[f64], beta: f64) -> StableAnalysis {
     let n = lrs.len().min(smooth.len()).min(raw.len());
     let from = fit_shape(lrs, raw)
@@ -350,8 +352,8 @@ pub fn stable_suggestions(lrs: &[f64], raw: &[f64], smooth: &[f64], beta: f64) -
         .unwrap_or(0)
         .min(n);
     let resmoothed: Vec<f64>;
-    let curve = if from == 0 {
-        &smooth[..n]
+    let curve = if beta == 0.0 {
+        &smooth[from..n]
     } else {
         let mut sm = Smoother::new(beta);
         resmoothed = raw[from..n].iter().map(|&l| sm.push(l)).collect();

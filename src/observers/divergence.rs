@@ -33,6 +33,24 @@ impl Recorder {
             rows: 0,
         }
     }
+
+    /// Feed a loss to the smoother and the divergence rule without recording it or stopping:
+    /// the run-in's steps below `--min`, which a sweep from a lower `--min` records, so that
+    /// both reach `--min` with the same moving average and the same best loss.
+    pub fn prime(&mut self, loss: f64) {
+        let s = self.smoother.push(loss);
+        self.rule.diverged(s);
+    }
+}
+
+/// The run-in's observer: primes a [`Recorder`] with every step's loss.
+pub struct Priming<'a>(pub &'a mut Recorder);
+
+impl Observer for Priming<'_> {
+    fn on_step(&mut self, r: &StepReport, _model: &Mlp) -> anyhow::Result<Control> {
+        self.0.prime(r.loss);
+        Ok(Control::Continue)
+    }
 }
 
 impl Observer for Recorder {

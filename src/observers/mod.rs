@@ -9,7 +9,7 @@ pub mod snapshot;
 pub mod swa;
 
 pub use csv_log::{CsvLog, EpochColumns};
-pub use divergence::Recorder;
+pub use divergence::{Priming, Recorder};
 pub use early_stop::{EarlyStopSettings, EarlyStopping};
 pub use progress::Progress;
 pub use snapshot::{EnsembleResult, SnapshotRecord, SnapshotSaver};

@@ -19,6 +19,9 @@ pub struct RunFacts<'a> {
     pub mode: SweepMode,
     /// The steps of the last range swept.
     pub steps: u64,
+    /// The steps of its run-in below --min and the LR of the first (`--warmup-from`).
+    pub run_in: u64,
+    pub run_in_from: f64,
     /// `--like fastai`: fastai's answers, as lines printed after lrtool's suggestions.
     pub fastai: Option<String>,
 }
@@ -158,7 +161,7 @@ pub fn report_text(
     let sizes: Vec<String> = run.model.sizes().iter().map(usize::to_string).collect();
     let _ = writeln!(
         t,
-        "lrtool find-lr: {}, MLP {} {}, {} (the optimizer you will train with), batch {}, lr {} → {} ({:?}, {}{})",
+        "lrtool find-lr: {}, MLP {} {}, {} (the optimizer you will train with), batch {}, lr {} → {} ({:?}, {}{}{})",
         run.dataset,
         sizes.join("-"),
         run.model.activation.name(),
@@ -168,6 +171,15 @@ pub fn report_text(
         short(a.max),
         run.mode,
         crate::words::count(run.steps, "step"),
+        if run.run_in > 0 {
+            format!(
+                ", started at {}: {} below --min not recorded",
+                short(run.run_in_from),
+                crate::words::count(run.run_in, "step")
+            )
+        } else {
+            String::new()
+        },
         if a.sweeps.len() > 1 {
             format!(", {} sweeps", a.sweeps.len())
         } else {
@@ -200,6 +212,19 @@ pub fn report_text(
             }
         };
         let _ = writeln!(t, "sweep (seed {}): {end}", s.seed);
+        if let Some(r) = s.run_in.filter(|r| !r.kept) {
+            let _ = writeln!(
+                t,
+                "  its {} from {} up to --min moved the loss on the first training rows by {}: it started again from the initial weights, as with --warmup-from 0 (--min lies above the flat start)",
+                crate::words::count(r.steps, "step"),
+                short(r.from),
+                if r.probe_after.is_finite() {
+                    format!("{:.1} %", 100.0 * r.change())
+                } else {
+                    "a non-finite amount".to_string()
+                }
+            );
+        }
     }
     let mark = |b: bool| if b { "yes" } else { "NO" };
     let _ = writeln!(

@@ -422,6 +422,9 @@ pub struct SweepSettings {
     pub smooth: f64,
     pub steps: u64,
     pub stop_on_divergence: bool,
+    /// `--warmup-from` (0: none); absent in the summaries of earlier versions, which had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_from: Option<f64>,
 }
 
 /// `range`: the range of the sweep reported (the last one tried).
@@ -431,6 +434,10 @@ pub struct SweepRange {
     pub min: f64,
     pub mode: SweepMode,
     pub steps: u64,
+    /// Steps each sweep took below `min` without recording them (`--warmup-from`); absent in
+    /// the summaries of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_in_steps: Option<u64>,
 }
 
 /// One range tried (more than one with `--auto-extend`).
@@ -460,6 +467,10 @@ pub struct TriangularBounds {
 pub struct SweepFacts {
     pub ended: SweepEnd,
     pub last_lr: Option<f64>,
+    /// Its unrecorded steps below --min (`--warmup-from`); absent when it had none and in the
+    /// summaries of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_in: Option<crate::lr_finder::analysis::RunIn>,
     pub seed: u64,
     pub steps_recorded: u64,
 }
