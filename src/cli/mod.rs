@@ -98,7 +98,7 @@ pub enum Command {
     /// would compute them (see --like for every difference).
     ///
     /// Worked example: `lrtool find-lr --dataset digits --quiet` then `lrtool suggest
-    /// runs/find-lr/steps.csv` prints the same suggestions (consensus 7.01e-3). For a CSV with
+    /// runs/find-lr/steps.csv` prints the same suggestions (consensus 4.47e-3). For a CSV with
     /// the columns `lr,train_loss` logged elsewhere: `lrtool suggest lr_find.csv --lr-column lr
     /// --loss-column train_loss` (add --json for scripts).
     Suggest(SuggestArgs),

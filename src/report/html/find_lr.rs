@@ -17,7 +17,7 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
         object_line(&t.config.optimizer, &["decoupled"])
     );
     page.h2("Run");
-    let rebuilt = format!(
+    let mut rebuilt = format!(
         "lrtool find-lr {} --min {} --max {} --batch-size {} --seed {}",
         base_flags(&t.config.data, &t.config.model, &t.config.optimizer),
         float(c.min),
@@ -25,6 +25,12 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
         c.batch_size,
         c.seed
     );
+    if let Some(from) = c
+        .warmup_from
+        .filter(|&f| f != crate::lr_finder::WARMUP_FROM)
+    {
+        let _ = write!(rebuilt, " --warmup-from {}", float(from));
+    }
     page.commands(&[command_line(Some(&t.command_line), rebuilt)]);
     page.p("The LR range test trains a fresh model while the learning rate rises after every mini-batch, and records the loss. At low rates the loss barely moves, then it falls steeply, then it diverges; good learning rates lie in the steep part, below the point of divergence.");
     let mut facts = run_facts(&t.dataset, &t.model, &t.config.optimizer);
@@ -40,17 +46,31 @@ pub(super) fn page(page: &mut Page, dir: &Path, t: &FindLrSummary) {
             float(c.smooth),
             c.seed,
             crate::words::count(c.repeats, "repeat")
-        ),
+        ) + &match (t.range.run_in_steps, c.warmup_from) {
+            (Some(n), Some(from)) if n > 0 => format!(
+                ", started at {} ({} below --min not recorded)",
+                lr_of(Some(from)),
+                crate::words::count(n, "step")
+            ),
+            _ => String::new(),
+        },
     ));
     for sw in &t.sweeps {
         let how = match sw.ended {
             SweepEnd::Diverged { step } => format!("diverged at step {step}"),
             other => other.name().to_string(),
         };
+        let dropped = match sw.run_in {
+            Some(r) if !r.kept => format!(
+                "; its run-in moved the loss by {:.1} %, so it started again from the initial weights",
+                100.0 * r.change()
+            ),
+            _ => String::new(),
+        };
         facts.push((
             "sweep ended",
             format!(
-                "seed {}: {how}, {} recorded, last lr {}",
+                "seed {}: {how}, {} recorded, last lr {}{dropped}",
                 sw.seed,
                 crate::words::count(sw.steps_recorded, "step"),
                 lr_of(sw.last_lr)
