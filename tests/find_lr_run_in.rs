@@ -193,3 +193,87 @@ fn warmup_from_must_be_a_finite_lr_or_zero() {
         assert!(!d.join("o").exists());
     }
 }
+
+/// datasets/examples/noisy.csv: 600 rows, a weak signal in batch noise (issue 15's kind of CSV).
+fn noisy() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/examples/noisy.csv")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn auto_extend_on_a_noisy_csv_never_chases_the_noise_below_min() {
+    // issue 15: "the loss already falls at --min 1e-6: lower --min (try 1e-8)" led --auto-extend
+    // to 1e-12, 1e-14, … over pure batch noise. Now no seed lowers --min, and a curve that stays
+    // within its noise until it rises says so and is not widened
+    let dir = tempdir();
+    let d = dir.path();
+    let data = noisy();
+    let mut no_signal = 0;
+    for seed in 1..=10 {
+        let s = find_lr(
+            d,
+            "o",
+            &format!("--dataset {data} --seed {seed} --auto-extend"),
+        );
+        let tried = s["ranges_tried"].as_array().unwrap();
+        for t in tried {
+            assert_eq!(num(&t["min"]), 1e-6, "seed {seed}: {tried:?}");
+        }
+        if s["phases"]["no_signal"] == true {
+            no_signal += 1;
+            // the signal-less range is the last one tried: not widened further
+            let last = tried.last().unwrap();
+            assert_eq!(last["phases"]["no_signal"], true, "seed {seed}: {tried:?}");
+            let advice = s["phases"]["advice"].to_string();
+            assert!(advice.contains("batch-size"), "{advice}");
+            assert!(!advice.contains("lower --min"), "{advice}");
+        }
+    }
+    assert!(
+        no_signal >= 2,
+        "{no_signal} of 10 seeds read as signal-less"
+    );
+}
+
+#[test]
+fn auto_extend_keeps_the_range_that_showed_the_descent() {
+    // noisy.csv, seed 6: 1e-6 → 1 shows a descent and no divergence; 1e-6 → 10 ends in a
+    // violent divergence that swamps the shallow fall. The wider range is listed but not
+    // reported, and its --max is not advised again
+    let dir = tempdir();
+    let d = dir.path();
+    let data = noisy();
+    let args = [
+        "find-lr",
+        "--dataset",
+        &data,
+        "--seed",
+        "6",
+        "--auto-extend",
+        "--out",
+        "o",
+    ];
+    let r = run(d, &args);
+    r.success();
+    assert!(
+        r.stdout.contains("no longer showed the descent"),
+        "{}",
+        r.stdout
+    );
+    let s = summary(&d.join("o"));
+    let tried = s["ranges_tried"].as_array().unwrap();
+    assert_eq!(tried.len(), 2);
+    assert_eq!(tried[0]["phases"]["descent"], true);
+    assert_eq!(tried[1]["phases"]["descent"], false);
+    assert_eq!(num(&s["range"]["max"]), 1.0);
+    assert_eq!(s["range"]["steps"], 91);
+    assert_eq!(s["phases"]["descent"], true);
+    assert!(!s["phases"]["advice"].to_string().contains("raise --max"));
+    // the reported curve is the 1e-6 → 1 sweep's
+    let steps = Csv::read(&d.join("o/steps.csv"));
+    assert_eq!(steps.rows.len(), 91);
+    let lr = steps.f64s("lr");
+    assert_eq!(lr[90], 1.0);
+}

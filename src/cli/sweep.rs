@@ -68,6 +68,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "LR")]
     pub warmup_from: Option<f64>,
     /// When a phase is missing, widen that side of the range and sweep again (at most 3 times).
+    /// Not when the loss stayed within its batch noise from --min until it rose (no LR of the
+    /// range helped; summary.json's phases.no_signal), and not below --min when the points added
+    /// there were flat within noise; a wider range that no longer shows the descent the narrower
+    /// one did is listed in ranges_tried but the narrower one is reported.
     #[arg(long)]
     pub auto_extend: bool,
     /// Also report fastai 2.8's four suggestions (valley, slide, minimum, steep) on the recorded

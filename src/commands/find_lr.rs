@@ -458,6 +458,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
     };
     let (mut min, mut max) = (sweep_cfg.min, sweep_cfg.max);
     let mut tried: Vec<RangeTried> = Vec::new();
+    // --auto-extend: the last range's analysis, and a wider range dropped for losing its descent
+    let mut prev: Option<(Analysis, u64)> = None;
+    let mut lost_range: Option<(f64, f64)> = None;
     // a signal ends the sweep in progress; no further sweep or range is started
     let mut interrupted = false;
     let mut steps = sweep_cfg.steps;
@@ -477,6 +480,9 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             interrupted |= sweep.end == SweepEnd::Interrupted;
         }
         let a = analyse(sweeps, min, max);
+        let lost_descent = prev
+            .as_ref()
+            .is_some_and(|(p, _): &(Analysis, u64)| p.phases.descent && !a.phases.descent);
         // the last extension lowered --min: did the points below the old --min show anything
         // but plateau? If not, a still lower --min would only add more of it
         let lowered_in_vain = tried.last().is_some_and(|t| {
@@ -489,6 +495,19 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             phases: a.phases.clone(),
             steps,
         });
+        if lost_descent {
+            // the wider range no longer shows the descent the narrower one did (its violent end
+            // swamps a shallow fall): it added no information, so report the narrower one
+            let (mut p, p_steps) = prev.take().expect("a previous range");
+            lost_range = Some((min, max));
+            steps = p_steps;
+            // and do not advise the widening just tried
+            let (raised, lowered) = (max > p.max, min < p.min);
+            p.phases.advice.retain(|a| {
+                !(raised && a.contains("raise --max") || lowered && a.contains("lower --min"))
+            });
+            break p;
+        }
         let mut next = if sweep_cfg.auto_extend && tried.len() <= MAX_EXTENSIONS {
             extended_range(&a)
         } else {
@@ -503,7 +522,10 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
             next = None;
         }
         match next {
-            Some((lo, hi)) => (min, max) = (lo, hi),
+            Some((lo, hi)) => {
+                (min, max) = (lo, hi);
+                prev = Some((a, steps));
+            }
             None => break a,
         }
     };
@@ -661,6 +683,7 @@ pub fn run(args: FindLrArgs) -> anyhow::Result<()> {
                 0
             },
             run_in_from: sweep_cfg.warmup_from,
+            lost_range,
             fastai: fastai.map(|(_, text)| text),
         };
         print_stdout(&report_text(

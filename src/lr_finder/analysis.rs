@@ -249,7 +249,7 @@ pub fn analyse(sweeps: Vec<Sweep>, min: f64, max: f64) -> Analysis {
 /// `--auto-extend`: the next range when a phase is missing, or None when nothing can be widened.
 pub fn extended_range(a: &Analysis) -> Option<(f64, f64)> {
     let p = &a.phases;
-    if p.descent && p.flat_start && p.divergence {
+    if (p.descent && p.flat_start && p.divergence) || p.no_signal {
         return None;
     }
     let mut min = a.min;
@@ -352,5 +352,9 @@ mod tests {
         a.phases.divergence = true;
         let (lo, hi) = extended_range(&a).unwrap();
         assert!((lo - 1e-7).abs() < 1e-20 && hi == 10.0);
+        // flat within noise at --min, then a rise: nothing below --min or above --max would show
+        // a descent
+        a.phases.no_signal = true;
+        assert_eq!(extended_range(&a), None);
     }
 }

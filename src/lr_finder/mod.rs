@@ -578,6 +578,11 @@ pub struct Phases {
     pub descent: bool,
     /// The loss rises again at the end (or the sweep stopped on divergence).
     pub divergence: bool,
+    /// No descent beyond noise although the loss was flat at `--min` and rose at the end: no LR
+    /// of the range lowered it measurably, and a wider range would not help (written only when
+    /// true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_signal: bool,
     /// What to change when a phase is missing.
     pub advice: Vec<String>,
 }
@@ -594,6 +599,7 @@ pub fn phases(smooth: &[f64], stopped_by_divergence: bool, min: f64, max: f64) -
         flat_start: false,
         descent: false,
         divergence: stopped_by_divergence,
+        no_signal: false,
         advice: Vec::new(),
     };
     if n < 3 {
@@ -631,7 +637,11 @@ pub fn phases(smooth: &[f64], stopped_by_divergence: bool, min: f64, max: f64) -
 /// What to change when a phase is missing from the range `min..max`.
 pub fn advice(p: &Phases, min: f64, max: f64) -> Vec<String> {
     let mut advice = Vec::new();
-    if !p.descent && p.divergence {
+    if p.no_signal {
+        advice.push(format!(
+            "the loss stayed within its batch-to-batch noise from --min {min:e} until it rose: no LR in this range lowered it measurably, and LRs below --min would only add plateau; larger batches average the noise (raise --batch-size), or the data may hold little signal"
+        ));
+    } else if !p.descent && p.divergence {
         advice.push(format!(
             "the loss diverged without falling first: the useful LRs lie below --min {min:e}; lower it (try {:e})",
             min / 100.0

@@ -339,6 +339,23 @@ pub fn phases(
             shape.sigma,
         )
         .is_none_or(|f| f.t.abs() <= K_SIGMA);
+    // the loss ended above where it started, beyond noise (medians of the first decade and of
+    // the last few points): worse than untrained, which is divergence with or without a descent
+    // (Adam saturates there instead of exploding, and on a weak signal never falls by the tenth
+    // the smoothed-curve rule asks)
+    let n = shape.n;
+    let head = w.min(n).max(3).min(n);
+    let tail = (n / 4).clamp(1, 5);
+    let se = 1.25 * shape.sigma * (1.0 / head as f64 + 1.0 / tail as f64).sqrt();
+    p.divergence |= median(&raw[n - tail..n]) - median(&raw[..head]) > K_SIGMA * se;
+    if !p.descent {
+        // no fall beyond noise, flat at --min, and a rise at the end: no LR of the range helped,
+        // and neither a lower --min (more plateau) nor a higher --max would (issue 15: a 600-row
+        // noisy CSV sent --auto-extend down to 1e-14 after batch noise)
+        let flat_at_min =
+            fit_line(&lrs[..head], &raw[..head], shape.sigma).is_none_or(|f| f.t.abs() <= K_SIGMA);
+        p.no_signal = p.divergence && flat_at_min;
+    }
     p.advice = super::advice(&p, min, max);
     p
 }
@@ -651,6 +668,83 @@ mod tests {
             assert!(p.descent && !p.flat_start, "seed {seed}: {p:?}");
             assert!(p.advice.iter().any(|a| a.contains("lower --min")));
         }
+    }
+
+    #[test]
+    fn a_flat_noisy_curve_that_rises_at_the_end_has_no_signal() {
+        // a weak-signal CSV under Adam: batch noise (SD 0.02) around 0.69 until the LR is high
+        // enough to make the network worse than untrained (0.79, no explosion). No LR helped: no descent, a
+        // divergence, and no advice to lower --min (which would only add plateau)
+        let lrs: Vec<f64> = (0..91)
+            .map(|i| 1e-6 * 10f64.powf(i as f64 / 15.0))
+            .collect();
+        let normal = Normal::new(0.0, 0.02).unwrap();
+        for seed in 0..10 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let raw: Vec<f64> = lrs
+                .iter()
+                .map(|lr| {
+                    let rise = if *lr > 0.1 { 0.1 } else { 0.0 };
+                    0.69 + rise + normal.sample(&mut rng)
+                })
+                .collect();
+            let mut sm = Smoother::new(0.98);
+            let smooth: Vec<f64> = raw.iter().map(|&l| sm.push(l)).collect();
+            let p = phases(&lrs, &raw, &smooth, false, 1e-6, 1.0);
+            assert!(
+                !p.descent && p.divergence && p.no_signal,
+                "seed {seed}: {p:?}"
+            );
+            assert!(!p.advice.iter().any(|a| a.contains("lower --min")), "{p:?}");
+            assert!(p.advice.iter().any(|a| a.contains("batch-size")), "{p:?}");
+            // without the rise: no divergence, no verdict, and the advice to look higher
+            let flat: Vec<f64> = raw
+                .iter()
+                .zip(&lrs)
+                .map(|(r, lr)| if *lr > 0.1 { r - 0.1 } else { *r })
+                .collect();
+            let mut sm = Smoother::new(0.98);
+            let smooth: Vec<f64> = flat.iter().map(|&l| sm.push(l)).collect();
+            let p = phases(&lrs, &flat, &smooth, false, 1e-6, 1.0);
+            assert!(
+                !p.descent && !p.divergence && !p.no_signal,
+                "seed {seed}: {p:?}"
+            );
+            assert!(p.advice.iter().any(|a| a.contains("raise --max")), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_descent_that_ends_above_its_start_has_diverged() {
+        // flat at 0.69, a shallow fall to 0.62, then Adam saturating at 0.80 without exploding
+        // and without the smoothed curve falling by a tenth first
+        let lrs: Vec<f64> = (0..91)
+            .map(|i| 1e-6 * 10f64.powf(i as f64 / 15.0))
+            .collect();
+        let normal = Normal::new(0.0, 0.01).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let raw: Vec<f64> = lrs
+            .iter()
+            .map(|lr| {
+                let x = lr.log10();
+                let base = if x < -3.0 {
+                    0.69
+                } else if x < -1.5 {
+                    0.69 - 0.047 * (x + 3.0)
+                } else {
+                    0.80
+                };
+                base + normal.sample(&mut rng)
+            })
+            .collect();
+        let mut sm = Smoother::new(0.98);
+        let smooth: Vec<f64> = raw.iter().map(|&l| sm.push(l)).collect();
+        assert!(!super::super::phases(&smooth, false, 1e-6, 1.0).divergence);
+        let p = phases(&lrs, &raw, &smooth, false, 1e-6, 1.0);
+        assert!(
+            p.flat_start && p.descent && p.divergence && !p.no_signal,
+            "{p:?}"
+        );
     }
 
     #[test]

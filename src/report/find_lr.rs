@@ -22,6 +22,8 @@ pub struct RunFacts<'a> {
     /// The steps of its run-in below --min and the LR of the first (`--warmup-from`).
     pub run_in: u64,
     pub run_in_from: f64,
+    /// `--auto-extend`'s last range, when it lost the descent the reported range shows.
+    pub lost_range: Option<(f64, f64)>,
     /// `--like fastai`: fastai's answers, as lines printed after lrtool's suggestions.
     pub fastai: Option<String>,
 }
@@ -225,6 +227,16 @@ pub fn report_text(
                 }
             );
         }
+    }
+    if let Some((lo, hi)) = run.lost_range {
+        let _ = writeln!(
+            t,
+            "auto-extend: the wider range {} → {} no longer showed the descent; reported: {} → {}",
+            short(lo),
+            short(hi),
+            short(a.min),
+            short(a.max)
+        );
     }
     let mark = |b: bool| if b { "yes" } else { "NO" };
     let _ = writeln!(
