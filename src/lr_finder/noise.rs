@@ -561,6 +561,12 @@ mod tests {
         assert!(failed.is_empty(), "{}", failed.join("\n"));
     }
 
+    /// fastai's smoothing (β 0.98, bias-corrected) of raw losses.
+    fn smoothed(raw: &[f64]) -> Vec<f64> {
+        let mut sm = Smoother::new(0.98);
+        raw.iter().map(|&l| sm.push(l)).collect()
+    }
+
     /// Shallow: flat at 0.69 up to 1e-3, −0.2 per decade to 10^−1.5, then a rise (a small, noisy
     /// binary problem: no single decade falls beyond noise, the whole curve does).
     fn shallow(min: f64, sd: f64, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
@@ -631,8 +637,7 @@ mod tests {
             let n = raw.len();
             let tail = [2.75, 4.39, 0.27, 0.67, 6.9, 0.0, 4.4, 0.27];
             raw[n - tail.len()..].copy_from_slice(&tail);
-            let mut sm = Smoother::new(0.98);
-            let smooth: Vec<f64> = raw.iter().map(|&l| sm.push(l)).collect();
+            let smooth = smoothed(&raw);
             let s = fit_shape(&lrs, &raw).unwrap();
             assert!(
                 s.rise_start.unwrap() < n - tail.len(),
@@ -673,8 +678,8 @@ mod tests {
     #[test]
     fn a_flat_noisy_curve_that_rises_at_the_end_has_no_signal() {
         // a weak-signal CSV under Adam: batch noise (SD 0.02) around 0.69 until the LR is high
-        // enough to make the network worse than untrained (0.79, no explosion). No LR helped: no descent, a
-        // divergence, and no advice to lower --min (which would only add plateau)
+        // enough to make the network worse than untrained (0.79, no explosion). No LR helped: no
+        // descent, a divergence, and no advice to lower --min (which would only add plateau)
         let lrs: Vec<f64> = (0..91)
             .map(|i| 1e-6 * 10f64.powf(i as f64 / 15.0))
             .collect();
@@ -688,8 +693,7 @@ mod tests {
                     0.69 + rise + normal.sample(&mut rng)
                 })
                 .collect();
-            let mut sm = Smoother::new(0.98);
-            let smooth: Vec<f64> = raw.iter().map(|&l| sm.push(l)).collect();
+            let smooth = smoothed(&raw);
             let p = phases(&lrs, &raw, &smooth, false, 1e-6, 1.0);
             assert!(
                 !p.descent && p.divergence && p.no_signal,
@@ -703,8 +707,7 @@ mod tests {
                 .zip(&lrs)
                 .map(|(r, lr)| if *lr > 0.1 { r - 0.1 } else { *r })
                 .collect();
-            let mut sm = Smoother::new(0.98);
-            let smooth: Vec<f64> = flat.iter().map(|&l| sm.push(l)).collect();
+            let smooth = smoothed(&flat);
             let p = phases(&lrs, &flat, &smooth, false, 1e-6, 1.0);
             assert!(
                 !p.descent && !p.divergence && !p.no_signal,
@@ -737,8 +740,7 @@ mod tests {
                 base + normal.sample(&mut rng)
             })
             .collect();
-        let mut sm = Smoother::new(0.98);
-        let smooth: Vec<f64> = raw.iter().map(|&l| sm.push(l)).collect();
+        let smooth = smoothed(&raw);
         assert!(!super::super::phases(&smooth, false, 1e-6, 1.0).divergence);
         let p = phases(&lrs, &raw, &smooth, false, 1e-6, 1.0);
         assert!(
