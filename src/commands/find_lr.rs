@@ -226,6 +226,11 @@ fn run_sweep(
     let mut batcher = keyed(first_key.saturating_sub(run_in_steps as i64));
     let (mut run_in, mut run_in_rows) = (None, 0);
     if run_in_steps > 0 {
+        let below = BelowMin {
+            min,
+            ratio: (max / min).powf(1.0 / (steps - 1) as f64),
+            steps: run_in_steps,
+        };
         let probe_before = probe_loss(&model, b.splits);
         run_in_rows = run_below_min(
             b,
@@ -233,12 +238,11 @@ fn run_sweep(
             &mut optimizer,
             &mut batcher,
             &mut rec,
-            (min, max, steps),
-            run_in_steps,
+            &below,
         )?;
         let mut r = RunIn {
             steps: run_in_steps,
-            from: min * (max / min).powf(-(run_in_steps as f64) / (steps - 1) as f64),
+            from: train::LrSchedule::lr(&below, 0),
             probe_before,
             probe_after: probe_loss(&model, b.splits),
             kept: true,
@@ -316,7 +320,7 @@ impl train::LrSchedule for BelowMin {
     }
 }
 
-/// The run-in: `steps` steps on the sweep's grid below `min`, with the batches of those grid
+/// The run-in: `below.steps` steps on the sweep's grid below `min`, with the batches of those grid
 /// places, not recorded: their losses only prime `rec`'s moving average and divergence rule (which
 /// does not stop them). A sweep from a lower `--min` takes the same steps and records them; so
 /// both reach `min` with the same weights, optimizer state (Adam's moments average over the same
@@ -328,19 +332,14 @@ fn run_below_min(
     optimizer: &mut crate::optim::Optimizer,
     batcher: &mut Batcher,
     rec: &mut Recorder,
-    (min, max, sweep_steps): (f64, f64, u64),
-    steps: u64,
+    below: &BelowMin,
 ) -> anyhow::Result<usize> {
-    let below = BelowMin {
-        min,
-        ratio: (max / min).powf(1.0 / (sweep_steps - 1) as f64),
-        steps,
-    };
+    let steps = below.steps;
     let epochs = (steps as usize).div_ceil(batcher.steps_per_epoch());
     let outcome = train::fit(
         model,
         optimizer,
-        &below,
+        below,
         b.splits,
         batcher,
         FitSettings {
